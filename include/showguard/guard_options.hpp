@@ -1,0 +1,44 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+#pragma once
+
+#include <filesystem>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "showguard/duration.hpp"
+
+namespace showguard {
+
+enum class RestartPolicy { no, on_failure, always };
+
+// Everything that says how one show is guarded, after the command line
+// (and configuration files) have been read and checked.
+struct GuardOptions {
+	std::string show;
+	std::filesystem::path lock_dir;
+	// Unset: a busy show is refused at once. Set: wait at most this long
+	// (max_duration stands for "wait as long as it takes").
+	std::optional<Duration> wait;
+	int conflict_exit_code = 75;
+	Duration kill_timeout = std::chrono::seconds(10);
+	RestartPolicy restart = RestartPolicy::no;
+	Duration restart_delay = std::chrono::seconds(1);
+	unsigned restart_limit = 5;
+	std::vector<std::string> resources;
+	std::optional<std::string> user;
+	std::optional<std::string> group;
+	// The show's program and arguments, exactly as given after "--".
+	std::vector<std::string> command;
+};
+
+// Window in which --restart-limit restarts are counted.
+inline constexpr Duration restart_window = std::chrono::seconds(60);
+
+// The lock dir used when none is given: /run/showguard for root, else
+// $XDG_RUNTIME_DIR/showguard, else /tmp/showguard-$UID.
+[[nodiscard]] std::filesystem::path default_lock_dir();
+
+[[nodiscard]] const char *to_string(RestartPolicy policy) noexcept;
+
+} // namespace showguard

@@ -1,0 +1,45 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+#pragma once
+
+#include <optional>
+#include <string_view>
+#include <unordered_map>
+
+#include <sys/types.h>
+
+namespace showguard {
+
+// The kernel's own list of flock(2) locks, from /proc/locks. Anyone may
+// read it, so it tells an unprivileged user whether a root-owned lock file
+// is held (and by which process) without opening the file, and without
+// taking the lock even for a moment, which could make a starting guard
+// believe its show busy.
+class ProcLocks {
+public:
+	// Reads /proc/locks (or the given text, for tests).
+	static ProcLocks read();
+	static ProcLocks parse(std::string_view text);
+
+	// The pid that took the exclusive flock on (dev, ino), if it is held.
+	// The pid is the process that called flock(); the lock itself belongs to
+	// the open file, so it may outlive that process (the show inherits it).
+	[[nodiscard]] std::optional<pid_t> holder(dev_t dev, ino_t ino) const;
+
+private:
+	struct Key {
+		unsigned major;
+		unsigned minor;
+		unsigned long long ino;
+		bool operator==(const Key &) const = default;
+	};
+	struct KeyHash {
+		std::size_t operator()(const Key &k) const noexcept
+		{
+			return std::hash<unsigned long long>()(k.ino ^ (std::size_t(k.major) << 40) ^
+							      (std::size_t(k.minor) << 20));
+		}
+	};
+	std::unordered_map<Key, pid_t, KeyHash> holders_;
+};
+
+} // namespace showguard

@@ -1,0 +1,29 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+#pragma once
+
+#include "showguard/credentials.hpp"
+#include "showguard/guard_options.hpp"
+#include "showguard/lock_record.hpp"
+#include "showguard/lock_set.hpp"
+#include "showguard/supervisor.hpp"
+
+namespace showguard {
+
+// Keeps the status records of a held show and its resources current, for
+// `showguard status` and for the message a refused guard prints. A record
+// that cannot be written is a warning: it describes the show, it does not
+// guard it.
+class RecordWriter final : public ShowListener {
+public:
+	RecordWriter(const LockSet &locks, const GuardOptions &options, const Credentials &credentials);
+
+	void show_changed(const ShowEvent &event) override;
+
+private:
+	void write(const LockDir &dir, const LockRecord &record);
+
+	const LockSet &locks_;
+	LockRecord show_;
+};
+
+} // namespace showguard

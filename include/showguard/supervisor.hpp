@@ -1,0 +1,111 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+#pragma once
+
+#include <chrono>
+#include <deque>
+#include <memory>
+#include <optional>
+#include <set>
+#include <vector>
+
+#include "showguard/guard_options.hpp"
+#include "showguard/show_process.hpp"
+#include "showguard/signals.hpp"
+
+namespace showguard {
+
+using Clock = std::chrono::steady_clock;
+using TimePoint = Clock::time_point;
+
+// Where the guarded show stands, as reported to listeners.
+enum class ShowState {
+	starting,     // lock held, show forked, not yet exec'd
+	running,      // the show's program runs
+	stopping,     // the show was asked to stop and has not yet exited
+	restart_wait, // the show ended; waiting out --restart-delay
+	finished,     // the show ended for good; the lock is about to be released
+};
+
+[[nodiscard]] const char *to_string(ShowState state) noexcept;
+
+struct ShowEvent {
+	ShowState state;
+	pid_t show_pid = 0;                 // 0 when no show process runs
+	unsigned restarts = 0;              // restarts so far
+	std::optional<ExitStatus> last_exit; // how the last run ended
+	Duration restart_delay{0};          // in restart_wait
+};
+
+// Told of every change of the show's state: the status LED, the status
+// record and systemd notification listen here. A listener may also ask the
+// event loop to wake it (to blink an LED, to ping a watchdog).
+class ShowListener {
+public:
+	virtual ~ShowListener() = default;
+	virtual void show_changed(const ShowEvent &event) = 0;
+	[[nodiscard]] virtual std::optional<TimePoint> next_deadline() const { return std::nullopt; }
+	virtual void on_deadline(TimePoint /*now*/) {}
+};
+
+// Fans one event out to several listeners.
+class ListenerList final : public ShowListener {
+public:
+	void add(ShowListener &listener) { listeners_.push_back(&listener); }
+	void show_changed(const ShowEvent &event) override;
+	[[nodiscard]] std::optional<TimePoint> next_deadline() const override;
+	void on_deadline(TimePoint now) override;
+
+private:
+	std::vector<ShowListener *> listeners_;
+};
+
+// Runs the show while the caller holds its locks, in one event loop over a
+// signalfd and the exec-status pipe, with deadlines as the poll timeout:
+// forwards signals, stops the show (SIGTERM, then SIGKILL after the kill
+// timeout), stops whatever the show left behind, restarts it by policy.
+// The guard is a child subreaper, so a show's orphaned descendants become
+// its children and are waited for before the lock is given up.
+class Supervisor {
+public:
+	Supervisor(const GuardOptions &options, LaunchSpec spec, SignalFd &signals, ShowListener &listener);
+
+	// Supervises until the show has ended for good and every process it
+	// started is gone. Returns the guard's exit status.
+	[[nodiscard]] int run();
+
+private:
+	void start_show();
+	void handle_signal(const signalfd_siginfo &info);
+	void reap_children();
+	void main_exited(ExitStatus status);
+	void exec_status_ready();
+	void request_stop(int signo);
+	void sweep_leftovers();
+	void after_show_ended();
+	void deadline_reached(TimePoint now);
+	void notify(ShowState state);
+	[[nodiscard]] std::optional<TimePoint> next_deadline() const;
+
+	const GuardOptions &options_;
+	LaunchSpec spec_;
+	SignalFd &signals_;
+	ShowListener &listener_;
+
+	std::optional<ShowProcess> show_;
+	ShowState state_ = ShowState::starting;
+	bool cleaning_up_ = false;       // the show's main process ended; leftovers remain
+	bool stop_requested_ = false;    // no restart after this run
+	int stop_signal_ = 0;            // the signal that asked for the stop
+	bool exec_failed_ = false;
+	std::optional<ExitStatus> last_exit_;
+	std::optional<int> exit_code_;
+	std::optional<TimePoint> kill_deadline_;
+	std::optional<TimePoint> restart_at_;
+	bool killed_ = false;            // SIGKILL already sent
+	std::set<pid_t> terminated_;     // leftovers already sent SIGTERM
+	unsigned restarts_ = 0;
+	std::deque<TimePoint> restart_times_;
+	bool done_ = false;
+};
+
+} // namespace showguard

@@ -1,0 +1,146 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+#include "showguard/guard.hpp"
+
+#include <unistd.h>
+
+#include <spdlog/spdlog.h>
+
+#include "showguard/error.hpp"
+#include "showguard/lock_record.hpp"
+#include "showguard/proc_locks.hpp"
+#include "showguard/record_writer.hpp"
+#include "showguard/show_process.hpp"
+#include "showguard/signals.hpp"
+#include "showguard/supervisor.hpp"
+
+extern char **environ;
+
+namespace showguard {
+
+namespace {
+
+bool has_key(const std::string &entry, std::string_view key)
+{
+	return entry.size() > key.size() && entry.compare(0, key.size(), key) == 0 && entry[key.size()] == '=';
+}
+
+std::string what_is_locked(const ShowLock &lock)
+{
+	return std::string(to_string(lock.kind())) + " " + lock.name();
+}
+
+} // namespace
+
+std::vector<std::string> show_environment(const GuardOptions &options, const Credentials &credentials,
+					  char **environ_in)
+{
+	std::vector<std::string> replaced = {"SHOWGUARD_SHOW"};
+	const std::vector<std::string> dropped = {"NOTIFY_SOCKET", "WATCHDOG_USEC", "WATCHDOG_PID"};
+	if (credentials.change_user)
+		replaced.insert(replaced.end(), {"HOME", "USER", "LOGNAME"});
+
+	std::vector<std::string> env;
+	for (char **e = environ_in; e && *e; ++e) {
+		const std::string entry = *e;
+		auto matches = [&](const std::string &key) { return has_key(entry, key); };
+		if (std::any_of(dropped.begin(), dropped.end(), matches) ||
+		    std::any_of(replaced.begin(), replaced.end(), matches))
+			continue;
+		env.push_back(entry);
+	}
+	env.push_back("SHOWGUARD_SHOW=" + options.show);
+	if (credentials.change_user) {
+		env.push_back("HOME=" + credentials.home);
+		env.push_back("USER=" + credentials.user_name);
+		env.push_back("LOGNAME=" + credentials.user_name);
+	}
+	return env;
+}
+
+std::string describe_holder(const LockDir &dir, const ShowLock &lock)
+{
+	const std::optional<pid_t> kernel_pid = ProcLocks::read().holder(lock.device(), lock.inode());
+	const std::optional<LockRecord> record = read_record(dir, lock.name());
+	std::string text;
+	const bool record_matches = record && record->guard_pid > 0 && record->state != "free" &&
+				    (!kernel_pid || *kernel_pid == record->guard_pid);
+	if (record_matches) {
+		if (lock.kind() == LockKind::resource && !record->held_by.empty())
+			text = "held by show " + record->held_by + " (guard pid " + std::to_string(record->guard_pid);
+		else
+			text = "held by guard pid " + std::to_string(record->guard_pid) + " (";
+		if (record->show_pid > 0)
+			text += (lock.kind() == LockKind::resource ? ", show pid " : "show pid ") +
+				std::to_string(record->show_pid);
+		else if (lock.kind() == LockKind::show)
+			text += "show not started yet";
+		text += ")";
+		if (!record->user.empty())
+			text += " as " + record->user;
+		text += " since " + format_iso8601(record->since_ms);
+	} else if (kernel_pid && *kernel_pid > 0) {
+		text = "held by pid " + std::to_string(*kernel_pid) + ", which is not a showguard guard";
+	} else {
+		text = "held by another process";
+	}
+	return text + "; lock " + lock.path().string();
+}
+
+int run_guard(const GuardOptions &options)
+{
+	// Everything that can fail without a lock fails before one is taken.
+	const Credentials credentials = resolve_credentials(options.user, options.group);
+	std::vector<std::string> env = show_environment(options, credentials, environ);
+	// With --user, whether the user may execute it is for exec() to tell.
+	const std::string program = resolve_program(options.command.front(), env, !credentials.change_user);
+
+	SignalFd signals;
+	const LockDir dir = LockDir::open(options.lock_dir, true);
+	LockSet locks(dir, options.show, options.resources);
+
+	const auto result = locks.acquire(options.wait, signals, [&](const ShowLock &lock) {
+		spdlog::info("show {}: waiting for {}: {}", options.show, what_is_locked(lock),
+			     describe_holder(locks.dir_of(lock), lock));
+	});
+	switch (result.outcome) {
+	case LockSet::Outcome::acquired:
+		break;
+	case LockSet::Outcome::busy: {
+		const ShowLock &lock = *result.blocker;
+		if (lock.kind() == LockKind::show)
+			spdlog::error("show {} is busy: {}", options.show, describe_holder(dir, lock));
+		else
+			spdlog::error("show {} cannot start: resource {} is busy: {}", options.show, lock.name(),
+				      describe_holder(locks.dir_of(lock), lock));
+		return options.conflict_exit_code;
+	}
+	case LockSet::Outcome::timed_out: {
+		const ShowLock &lock = *result.blocker;
+		spdlog::error("show {}: gave up waiting for {} after {}: {}", options.show, what_is_locked(lock),
+			      format_duration(*options.wait), describe_holder(locks.dir_of(lock), lock));
+		return options.conflict_exit_code;
+	}
+	case LockSet::Outcome::interrupted:
+		spdlog::info("show {}: stopped by SIG{} while waiting for {}", options.show,
+			     ::sigabbrev_np(result.signo), what_is_locked(*result.blocker));
+		return 128 + result.signo;
+	}
+	spdlog::debug("show {}: holding {}", options.show, locks.show().path().string());
+
+	RecordWriter records(locks, options, credentials);
+	ListenerList listeners;
+	listeners.add(records);
+
+	LaunchSpec spec{program,
+			options.command,
+			std::move(env),
+			credentials,
+			{},
+			locks.fds(),
+			signals.original_mask(),
+			signals.original_sigpipe()};
+	Supervisor supervisor(options, std::move(spec), signals, listeners);
+	return supervisor.run();
+}
+
+} // namespace showguard

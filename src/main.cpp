@@ -1,0 +1,41 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+// showguard: runs a show only while it holds the show's lock.
+// All logic lives in the library; main parses, calls in and maps errors
+// to the documented exit codes.
+#include <cstdio>
+#include <exception>
+
+#include <spdlog/spdlog.h>
+
+#include "showguard/command_line.hpp"
+#include "showguard/error.hpp"
+#include "showguard/guard.hpp"
+#include "showguard/logging.hpp"
+#include "showguard/version.hpp"
+
+int main(int argc, char *argv[])
+{
+	using namespace showguard;
+	setup_logging();
+	try {
+		const CommandLine cl = parse_command_line(argc, argv);
+		switch (cl.verb) {
+		case Verb::help:
+			std::fputs(cl.help.c_str(), stdout);
+			return 0;
+		case Verb::version:
+			std::printf("showguard %s\n", version);
+			return 0;
+		case Verb::run:
+			break;
+		}
+		set_log_level(cl.log_level);
+		return run_guard(cl.guard);
+	} catch (const Error &e) {
+		spdlog::error("{}", e.what());
+		return to_int(e.code());
+	} catch (const std::exception &e) {
+		spdlog::error("internal error: {}", e.what());
+		return to_int(ExitCode::software);
+	}
+}

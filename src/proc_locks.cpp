@@ -1,0 +1,61 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+#include "showguard/proc_locks.hpp"
+
+#include <cstdio>
+#include <fstream>
+#include <sstream>
+#include <string>
+
+#include <sys/sysmacros.h>
+
+namespace showguard {
+
+ProcLocks ProcLocks::read()
+{
+	std::ifstream in("/proc/locks");
+	std::stringstream text;
+	text << in.rdbuf();
+	return parse(text.str());
+}
+
+ProcLocks ProcLocks::parse(std::string_view text)
+{
+	// Lines look like
+	//   "3: FLOCK  ADVISORY  WRITE 1234 00:19:5678 0 EOF"
+	// and blocked waiters like
+	//   "3: -> FLOCK  ADVISORY  WRITE 1240 00:19:5678 0 EOF"
+	// Only granted, exclusive FLOCK entries name a holder.
+	ProcLocks locks;
+	while (!text.empty()) {
+		const auto eol = text.find('\n');
+		const std::string line(text.substr(0, eol));
+		text = eol == std::string_view::npos ? std::string_view{} : text.substr(eol + 1);
+
+		char type[16] = {};
+		char mode[16] = {};
+		char access[16] = {};
+		int pid = 0;
+		unsigned major = 0;
+		unsigned minor = 0;
+		unsigned long long ino = 0;
+		if (line.find("->") != std::string::npos)
+			continue;
+		if (std::sscanf(line.c_str(), "%*d: %15s %15s %15s %d %x:%x:%llu", type, mode, access, &pid,
+				&major, &minor, &ino) != 7)
+			continue;
+		if (std::string_view(type) != "FLOCK" || std::string_view(access) != "WRITE")
+			continue;
+		locks.holders_[Key{major, minor, ino}] = static_cast<pid_t>(pid);
+	}
+	return locks;
+}
+
+std::optional<pid_t> ProcLocks::holder(dev_t dev, ino_t ino) const
+{
+	const auto it = holders_.find(Key{::major(dev), ::minor(dev), static_cast<unsigned long long>(ino)});
+	if (it == holders_.end())
+		return std::nullopt;
+	return it->second;
+}
+
+} // namespace showguard

@@ -1,0 +1,84 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+#include "showguard/record_writer.hpp"
+
+#include <climits>
+
+#include <unistd.h>
+
+#include <spdlog/spdlog.h>
+
+#include "showguard/error.hpp"
+
+namespace showguard {
+
+namespace {
+
+std::string host_name()
+{
+	char name[HOST_NAME_MAX + 1] = {};
+	if (::gethostname(name, sizeof(name) - 1) < 0)
+		return {};
+	return name;
+}
+
+std::string join_command(const std::vector<std::string> &argv)
+{
+	std::string out;
+	for (const auto &arg : argv)
+		out += (out.empty() ? "" : " ") + arg;
+	return out;
+}
+
+} // namespace
+
+RecordWriter::RecordWriter(const LockSet &locks, const GuardOptions &options, const Credentials &credentials)
+	: locks_(locks)
+{
+	show_.name = options.show;
+	show_.kind = LockKind::show;
+	show_.state = to_string(ShowState::starting);
+	show_.guard_pid = ::getpid();
+	show_.since_ms = now_epoch_ms();
+	show_.host = host_name();
+	show_.user = credentials.change_user ? credentials.user_name : current_user_name();
+	show_.command = join_command(options.command);
+	show_.resources = locks.resource_names();
+}
+
+void RecordWriter::write(const LockDir &dir, const LockRecord &record)
+{
+	try {
+		write_record(dir, record);
+	} catch (const Error &e) {
+		spdlog::warn("{}", e.what());
+	}
+}
+
+void RecordWriter::show_changed(const ShowEvent &event)
+{
+	show_.state = event.state == ShowState::finished ? "free" : to_string(event.state);
+	show_.show_pid = event.show_pid;
+	show_.restarts = event.restarts;
+	if (event.last_exit && (event.state == ShowState::restart_wait || event.state == ShowState::finished)) {
+		show_.last_exit = event.last_exit->as_exit_code();
+		show_.last_exit_reason = event.last_exit->describe();
+		show_.last_exit_ms = now_epoch_ms();
+	}
+	write(locks_.show_dir(), show_);
+
+	// Resource records change only when their holder starts or ends.
+	if (event.state != ShowState::starting && event.state != ShowState::finished)
+		return;
+	for (const auto &lock : locks_.locks()) {
+		if (lock.kind() != LockKind::resource)
+			continue;
+		LockRecord r = show_;
+		r.name = lock.name();
+		r.kind = LockKind::resource;
+		r.resources.clear();
+		r.held_by = show_.name;
+		write(locks_.dir_of(lock), r);
+	}
+}
+
+} // namespace showguard

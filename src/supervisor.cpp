@@ -1,0 +1,370 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+#include "showguard/supervisor.hpp"
+
+#include <algorithm>
+#include <cerrno>
+#include <charconv>
+#include <dirent.h>
+#include <fstream>
+#include <string>
+
+#include <poll.h>
+#include <sys/prctl.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <spdlog/spdlog.h>
+
+#include "showguard/error.hpp"
+
+namespace showguard {
+
+namespace {
+
+// The guard's children: the show, and as a subreaper, whatever the show's
+// processes left behind when their parents exited.
+std::vector<pid_t> list_children()
+{
+	std::vector<pid_t> children;
+	const std::string self = std::to_string(::getpid());
+	std::ifstream in("/proc/" + self + "/task/" + self + "/children");
+	if (in) {
+		pid_t pid;
+		while (in >> pid)
+			children.push_back(pid);
+		return children;
+	}
+
+	// Kernels without CONFIG_PROC_CHILDREN: find them by parent pid.
+	DIR *proc = ::opendir("/proc");
+	if (!proc)
+		return children;
+	while (const dirent *entry = ::readdir(proc)) {
+		pid_t pid = 0;
+		const std::string_view name = entry->d_name;
+		auto [p, ec] = std::from_chars(name.data(), name.data() + name.size(), pid);
+		if (ec != std::errc{} || p != name.data() + name.size())
+			continue;
+		std::ifstream stat("/proc/" + std::string(name) + "/stat");
+		std::string line;
+		std::getline(stat, line);
+		// "pid (comm) state ppid ...": comm may hold spaces and parentheses.
+		const auto close = line.rfind(')');
+		if (close == std::string::npos)
+			continue;
+		char state = 0;
+		pid_t ppid = 0;
+		if (std::sscanf(line.c_str() + close + 1, " %c %d", &state, &ppid) == 2 && ppid == ::getpid())
+			children.push_back(pid);
+	}
+	::closedir(proc);
+	return children;
+}
+
+bool signal_child(pid_t pid, int signo)
+{
+	// pid is our child and not yet reaped, so it cannot have been recycled.
+	UniqueFd pidfd(pidfd_open(pid));
+	return pidfd && pidfd_send_signal(pidfd.get(), signo) == 0;
+}
+
+const char *signal_name(int signo)
+{
+	const char *abbrev = ::sigabbrev_np(signo);
+	return abbrev ? abbrev : "?";
+}
+
+} // namespace
+
+const char *to_string(ShowState state) noexcept
+{
+	switch (state) {
+	case ShowState::starting:
+		return "starting";
+	case ShowState::running:
+		return "running";
+	case ShowState::stopping:
+		return "stopping";
+	case ShowState::restart_wait:
+		return "restarting";
+	case ShowState::finished:
+		return "finished";
+	}
+	return "?";
+}
+
+void ListenerList::show_changed(const ShowEvent &event)
+{
+	for (auto *listener : listeners_)
+		listener->show_changed(event);
+}
+
+std::optional<TimePoint> ListenerList::next_deadline() const
+{
+	std::optional<TimePoint> earliest;
+	for (const auto *listener : listeners_)
+		if (auto d = listener->next_deadline(); d && (!earliest || *d < *earliest))
+			earliest = d;
+	return earliest;
+}
+
+void ListenerList::on_deadline(TimePoint now)
+{
+	for (auto *listener : listeners_)
+		if (auto d = listener->next_deadline(); d && *d <= now)
+			listener->on_deadline(now);
+}
+
+Supervisor::Supervisor(const GuardOptions &options, LaunchSpec spec, SignalFd &signals, ShowListener &listener)
+	: options_(options), spec_(std::move(spec)), signals_(signals), listener_(listener)
+{
+}
+
+int Supervisor::run()
+{
+	// Orphans of the show's processes are re-parented to us rather than to
+	// init, so we can wait for them before releasing the lock.
+	if (::prctl(PR_SET_CHILD_SUBREAPER, 1) < 0)
+		throw_errno(ExitCode::os_error, "cannot become a child subreaper");
+
+	start_show();
+	while (!done_) {
+		pollfd fds[2] = {{signals_.fd(), POLLIN, 0}, {-1, POLLIN, 0}};
+		if (show_ && show_->exec_status_fd() >= 0)
+			fds[1].fd = show_->exec_status_fd();
+
+		int timeout = -1;
+		if (const auto deadline = next_deadline()) {
+			const auto left = std::chrono::ceil<std::chrono::milliseconds>(*deadline - Clock::now());
+			timeout = static_cast<int>(std::clamp<std::int64_t>(left.count(), 0, 24 * 3600 * 1000));
+		}
+		if (::poll(fds, 2, timeout) < 0) {
+			if (errno == EINTR)
+				continue;
+			throw_errno(ExitCode::os_error, "poll failed");
+		}
+		if (fds[1].revents && show_)
+			exec_status_ready();
+		if (fds[0].revents) {
+			while (auto info = signals_.read()) {
+				handle_signal(*info);
+				if (done_)
+					break;
+			}
+		}
+		if (!done_)
+			deadline_reached(Clock::now());
+	}
+	return *exit_code_;
+}
+
+std::optional<TimePoint> Supervisor::next_deadline() const
+{
+	std::optional<TimePoint> earliest = listener_.next_deadline();
+	for (const auto &d : {kill_deadline_, restart_at_})
+		if (d && (!earliest || *d < *earliest))
+			earliest = d;
+	return earliest;
+}
+
+void Supervisor::notify(ShowState state)
+{
+	state_ = state;
+	ShowEvent event{state, show_ ? show_->pid() : 0, restarts_, last_exit_, options_.restart_delay};
+	listener_.show_changed(event);
+}
+
+void Supervisor::start_show()
+{
+	exec_failed_ = false;
+	killed_ = false;
+	show_.emplace(ShowProcess::launch(spec_));
+	spdlog::debug("show {}: started pid {} ({})", options_.show, show_->pid(), spec_.program);
+	notify(ShowState::starting);
+}
+
+void Supervisor::exec_status_ready()
+{
+	switch (show_->read_exec_status()) {
+	case ShowProcess::Start::pending:
+		return;
+	case ShowProcess::Start::started:
+		spdlog::info("show {}: running {} (pid {})", options_.show, spec_.program, show_->pid());
+		if (state_ == ShowState::starting)
+			notify(ShowState::running);
+		return;
+	case ShowProcess::Start::failed:
+		exec_failed_ = true;
+		spdlog::error("show {}: {}", options_.show, show_->failure());
+		return;
+	}
+}
+
+void Supervisor::handle_signal(const signalfd_siginfo &info)
+{
+	const int signo = static_cast<int>(info.ssi_signo);
+	if (signo == SIGCHLD) {
+		reap_children();
+		return;
+	}
+
+	if (from_terminal(info)) {
+		// The terminal sent this to its whole foreground process group, so
+		// the show has it already; forwarding would deliver it twice. What
+		// the show does with it is its own choice, but the user asked for an
+		// end: no restart afterwards, and nothing left to wait for between runs.
+		spdlog::debug("show {}: SIG{} from the terminal", options_.show, signal_name(signo));
+		if (signo == SIGINT || signo == SIGQUIT || signo == SIGHUP) {
+			stop_requested_ = true;
+			if (state_ == ShowState::restart_wait) {
+				restart_at_.reset();
+				exit_code_ = 128 + signo;
+				notify(ShowState::finished);
+				done_ = true;
+			}
+		}
+		return;
+	}
+
+	if (show_) {
+		spdlog::info("show {}: forwarding SIG{} to pid {}", options_.show, signal_name(signo), show_->pid());
+		(void)show_->signal(signo);
+	}
+	if (is_stop_signal(signo))
+		request_stop(signo);
+}
+
+void Supervisor::request_stop(int signo)
+{
+	if (!stop_requested_)
+		spdlog::info("show {}: stopping on SIG{}", options_.show, signal_name(signo));
+	stop_requested_ = true;
+	stop_signal_ = signo;
+	if (state_ == ShowState::restart_wait) {
+		restart_at_.reset();
+		exit_code_ = 128 + signo;
+		notify(ShowState::finished);
+		done_ = true;
+		return;
+	}
+	if (!kill_deadline_ && !killed_)
+		kill_deadline_ = Clock::now() + options_.kill_timeout;
+	if (show_ && state_ != ShowState::stopping)
+		notify(ShowState::stopping);
+}
+
+void Supervisor::reap_children()
+{
+	for (;;) {
+		siginfo_t info{};
+		if (::waitid(P_ALL, 0, &info, WEXITED | WNOHANG) < 0) {
+			if (errno == EINTR)
+				continue;
+			break; // ECHILD: nobody left
+		}
+		if (info.si_pid == 0)
+			break;
+		ExitStatus status;
+		if (info.si_code == CLD_EXITED)
+			status.code = info.si_status;
+		else
+			status.signal = info.si_status;
+
+		if (show_ && info.si_pid == show_->pid())
+			main_exited(status);
+		else
+			spdlog::debug("show {}: leftover process {} {}", options_.show, info.si_pid, status.describe());
+		if (done_)
+			return;
+	}
+	if (cleaning_up_)
+		sweep_leftovers();
+}
+
+void Supervisor::main_exited(ExitStatus status)
+{
+	if (show_->exec_status_fd() >= 0)
+		exec_status_ready();
+	if (!exec_failed_)
+		spdlog::info("show {}: pid {} {}", options_.show, show_->pid(), status.describe());
+	last_exit_ = status;
+	show_.reset();
+	cleaning_up_ = true;
+}
+
+void Supervisor::sweep_leftovers()
+{
+	const std::vector<pid_t> children = list_children();
+	if (children.empty()) {
+		cleaning_up_ = false;
+		kill_deadline_.reset();
+		terminated_.clear();
+		after_show_ended();
+		return;
+	}
+	if (!kill_deadline_ && !killed_) {
+		spdlog::info("show {}: stopping {} process(es) the show left behind", options_.show, children.size());
+		kill_deadline_ = Clock::now() + options_.kill_timeout;
+	}
+	for (pid_t pid : children) {
+		// SIGTERM each leftover once; after the kill timeout, SIGKILL.
+		if (killed_)
+			(void)signal_child(pid, SIGKILL);
+		else if (terminated_.insert(pid).second)
+			(void)signal_child(pid, SIGTERM);
+	}
+}
+
+void Supervisor::after_show_ended()
+{
+	const ExitStatus status = last_exit_.value_or(ExitStatus{});
+	const int code = status.as_exit_code();
+	auto finish = [&](int exit_code) {
+		exit_code_ = exit_code;
+		notify(ShowState::finished);
+		done_ = true;
+	};
+
+	if (stop_requested_ || exec_failed_ || options_.restart == RestartPolicy::no ||
+	    (options_.restart == RestartPolicy::on_failure && status.success())) {
+		finish(code);
+		return;
+	}
+
+	const TimePoint now = Clock::now();
+	while (!restart_times_.empty() && now - restart_times_.front() >= restart_window)
+		restart_times_.pop_front();
+	if (restart_times_.size() >= options_.restart_limit) {
+		spdlog::error("show {}: {} restarts within {}; giving up ({})", options_.show, restart_times_.size(),
+			      format_duration(restart_window), status.describe());
+		finish(code);
+		return;
+	}
+	spdlog::info("show {}: restarting in {} ({})", options_.show, format_duration(options_.restart_delay),
+		     status.describe());
+	restart_at_ = now + options_.restart_delay;
+	notify(ShowState::restart_wait);
+}
+
+void Supervisor::deadline_reached(TimePoint now)
+{
+	if (kill_deadline_ && now >= *kill_deadline_) {
+		kill_deadline_.reset();
+		killed_ = true;
+		spdlog::warn("show {}: still running {} after SIGTERM; sending SIGKILL", options_.show,
+			     format_duration(options_.kill_timeout));
+		if (show_)
+			(void)show_->signal(SIGKILL);
+		for (pid_t pid : list_children())
+			(void)signal_child(pid, SIGKILL);
+	}
+	if (restart_at_ && now >= *restart_at_) {
+		restart_at_.reset();
+		++restarts_;
+		restart_times_.push_back(now);
+		start_show();
+	}
+	listener_.on_deadline(now);
+}
+
+} // namespace showguard
