@@ -133,8 +133,11 @@ CommandLine parse_command_line(int argc, const char *const argv[])
 
 	po::variables_map vm;
 	try {
+		// No positional arguments: a stray word is an error, not ignored.
+		const po::positional_options_description none;
 		po::store(po::command_line_parser(ours)
 				  .options(desc)
+				  .positional(none)
 				  .style(po::command_line_style::unix_style ^ po::command_line_style::allow_guessing)
 				  .run(),
 			  vm);

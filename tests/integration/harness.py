@@ -1,0 +1,114 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
+"""Shared helpers for the integration tests: they run the real showguard
+binary against real kernel locks, real processes and signals, and use
+util-linux flock(1) as an independent client of the lock."""
+
+import os
+import shlex
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+import unittest
+
+SHOWGUARD = os.environ.get("SHOWGUARD", "showguard")
+# For cross builds: the binary runs under qemu-user (e.g. "qemu-aarch64 -L /usr/aarch64-linux-gnu").
+EMULATOR = shlex.split(os.environ.get("SHOWGUARD_EMULATOR", ""))
+# Time bounds in assertions are generous: CI is a loaded 2-core machine,
+# and emulated builds start slower still.
+SLOW = 4.0 if EMULATOR else 1.0
+
+
+def showguard_cmd(*args):
+    return EMULATOR + [SHOWGUARD, *args]
+
+
+def lock_is_held(path):
+    """Asks util-linux flock(1), an independent client, whether path is locked."""
+    if not os.path.exists(path):
+        return False  # and flock(1) would create it
+    result = subprocess.run(["flock", "-n", "-E", "99", path, "true"], capture_output=True)
+    if result.returncode not in (0, 99):
+        raise AssertionError(f"flock -n {path} failed: {result.stderr.decode()}")
+    return result.returncode == 99
+
+
+def pid_alive(pid):
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            state = f.read().rsplit(")", 1)[1].split()[0]
+        return state != "Z"
+    except (FileNotFoundError, ProcessLookupError, IndexError):
+        return False
+
+
+def wait_for(predicate, timeout=10.0, interval=0.02, message="condition"):
+    deadline = time.monotonic() + timeout * SLOW
+    while time.monotonic() < deadline:
+        if predicate():
+            return
+        time.sleep(interval)
+    raise AssertionError(f"timed out after {timeout * SLOW:.1f}s waiting for {message}")
+
+
+class GuardTestCase(unittest.TestCase):
+    """Each test gets its own scratch directory and lock dir."""
+
+    def setUp(self):
+        self.tmp = tempfile.mkdtemp(prefix="showguard-test-")
+        os.chmod(self.tmp, 0o755)
+        self.lock_dir = os.path.join(self.tmp, "locks")
+        self.procs = []
+
+    def tearDown(self):
+        for p in self.procs:
+            if p.poll() is None:
+                p.kill()
+                p.wait()
+        shutil.rmtree(self.tmp, ignore_errors=True)
+
+    def path(self, *parts):
+        return os.path.join(self.tmp, *parts)
+
+    def lock_path(self, show):
+        return os.path.join(self.lock_dir, show + ".lock")
+
+    def args(self, show, command, *options, lock_dir=True):
+        args = ["--show", show]
+        if lock_dir:
+            args += ["--lock-dir", self.lock_dir]
+        return showguard_cmd(*args, *options, "--", *command)
+
+    def start(self, show, command, *options, **kwargs):
+        """Starts a guard in the background; stdout and stderr are captured."""
+        kwargs.setdefault("stdout", subprocess.PIPE)
+        kwargs.setdefault("stderr", subprocess.PIPE)
+        kwargs.setdefault("stdin", subprocess.DEVNULL)
+        p = subprocess.Popen(self.args(show, command, *options), text=True, **kwargs)
+        self.procs.append(p)
+        return p
+
+    def run_guard(self, show, command, *options, timeout=30, **kwargs):
+        if "input" not in kwargs:
+            kwargs.setdefault("stdin", subprocess.DEVNULL)
+        return subprocess.run(self.args(show, command, *options), capture_output=True, text=True,
+                              timeout=timeout * SLOW, **kwargs)
+
+    def sh(self, script):
+        return ["/bin/sh", "-c", script]
+
+    def wait_file(self, name, timeout=10.0):
+        path = self.path(name)
+        wait_for(lambda: os.path.exists(path) and os.path.getsize(path) > 0, timeout, message=path)
+        with open(path) as f:
+            return f.read()
+
+    def finish(self, proc, timeout=30):
+        out, err = proc.communicate(timeout=timeout * SLOW)
+        return proc.returncode, out, err
+
+
+def main():
+    unittest.main(verbosity=2)

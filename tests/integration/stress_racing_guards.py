@@ -1,0 +1,80 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
+"""Many guards race for two shows that share a resource, mixing no-wait,
+--wait and --wait=DURATION, for STRESS_SECONDS (default 20). Every show's
+body claims an atomic critical-section marker (mkdir) for its show and for
+the shared resource; a marker that already exists is an overlap. Prints
+runs, refusals and overlaps; overlaps must be 0."""
+
+import os
+import random
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+
+from harness import SLOW, lock_is_held, showguard_cmd
+
+SECONDS = float(os.environ.get("STRESS_SECONDS", "20"))
+GUARDS = int(os.environ.get("STRESS_GUARDS", "16"))
+
+BODY = r'''
+for m in "$@"; do mkdir "$m" 2>/dev/null || echo "overlap $m" >> "$OVERLAPS"; done
+echo run >> "$RUNS"
+sleep 0.0$(( $$ % 5 + 1 ))
+for m in "$@"; do rmdir "$m" 2>/dev/null; done
+'''
+
+
+def main():
+    tmp = tempfile.mkdtemp(prefix="showguard-stress-")
+    lock_dir = os.path.join(tmp, "locks")
+    env = dict(os.environ, OVERLAPS=os.path.join(tmp, "overlaps"), RUNS=os.path.join(tmp, "runs"))
+    shows = {
+        "stage-left": ["--resource", "dmx1"],
+        "stage-right": ["--resource", "dmx1"],
+        "lobby": [],
+    }
+    outcomes = {}
+    lock = threading.Lock()
+    stop_at = time.monotonic() + SECONDS
+
+    def racer(seed):
+        rnd = random.Random(seed)
+        while time.monotonic() < stop_at:
+            show = rnd.choice(list(shows))
+            mode = rnd.choice([[], ["--wait"], ["--wait=150ms"]])
+            markers = [os.path.join(tmp, "marker." + show)]
+            if "--resource" in shows[show]:
+                markers.append(os.path.join(tmp, "marker.dmx1"))
+            cmd = showguard_cmd("--show", show, "--lock-dir", lock_dir, "--log-level", "error",
+                                *shows[show], *mode, "--", "/bin/sh", "-c", BODY, "body", *markers)
+            code = subprocess.run(cmd, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                                  stderr=subprocess.DEVNULL, timeout=60 * SLOW).returncode
+            with lock:
+                outcomes[code] = outcomes.get(code, 0) + 1
+
+    threads = [threading.Thread(target=racer, args=(i,)) for i in range(GUARDS)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+
+    def count(name):
+        path = os.path.join(tmp, name)
+        return len(open(path).read().splitlines()) if os.path.exists(path) else 0
+
+    runs, overlaps = count("runs"), count("overlaps")
+    refusals = outcomes.get(75, 0)
+    other = {k: v for k, v in outcomes.items() if k not in (0, 75)}
+    held = [s for s in shows if lock_is_held(os.path.join(lock_dir, s + ".lock"))]
+    print(f"stress: {GUARDS} guards for {SECONDS:.0f} s: runs {runs}, refusals {refusals}, "
+          f"overlaps {overlaps}, other exits {other}, locks left held {held}")
+    ok = overlaps == 0 and runs > 0 and runs == outcomes.get(0, 0) and not other and not held
+    print(f"{1 if ok else 0} passed, {0 if ok else 1} failed")
+    subprocess.run(["rm", "-rf", tmp])
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,163 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
+"""The lock: a kernel flock(2) on DIR/NAME.lock that util-linux flock(1)
+sees, that dies with its holders, and whose refusals name the holder."""
+
+import os
+import re
+import signal
+import subprocess
+import time
+
+from harness import GuardTestCase, lock_is_held, main, pid_alive, wait_for, SLOW
+
+
+def blocked_in_flock(pid):
+    """True if /proc/locks lists pid as a waiter ("-> FLOCK ...")."""
+    with open("/proc/locks") as f:
+        return any("->" in line and line.split()[5] == str(pid) for line in f)
+
+
+class LockTest(GuardTestCase):
+    def test_show_runs_while_flock_sees_the_lock_held(self):
+        result = self.run_guard("starcourt", self.sh(
+            f'flock -n -E 99 {self.lock_path("starcourt")} true; echo "flock=$?"'))
+        self.assertEqual(result.returncode, 0, result.stderr)
+        self.assertIn("flock=99", result.stdout)
+        self.assertFalse(lock_is_held(self.lock_path("starcourt")))
+
+    def test_lock_file_stays_after_a_run(self):
+        # Unlinking after release would let two guards lock two inodes.
+        self.run_guard("starcourt", ["true"])
+        self.assertTrue(os.path.isfile(self.lock_path("starcourt")))
+
+    def test_second_guard_is_refused_at_once_naming_the_holder(self):
+        holder = self.start("starcourt", self.sh(f"echo $$ > {self.path('pid')}; exec sleep 30"))
+        show_pid = self.wait_file("pid").strip()
+        wait_for(lambda: os.path.exists(os.path.join(self.lock_dir, "starcourt.state")))
+        record_before = open(os.path.join(self.lock_dir, "starcourt.state")).read()
+
+        started = time.monotonic()
+        result = self.run_guard("starcourt", ["true"])
+        elapsed = time.monotonic() - started
+        self.assertEqual(result.returncode, 75, result.stderr)
+        self.assertLess(elapsed, 1.0 * SLOW + 1.0)
+        err = result.stderr
+        self.assertEqual(len(err.strip().splitlines()), 1, err)
+        self.assertIn("show starcourt is busy", err)
+        self.assertIn(f"guard pid {holder.pid}", err)
+        self.assertIn(f"show pid {show_pid}", err)
+        self.assertRegex(err, r"since \d{4}-\d\d-\d\dT\d\d:\d\d:\d\d[+-]\d\d:\d\d")
+        self.assertIn(self.lock_path("starcourt"), err)
+        # A refused guard never damages the holder's record.
+        self.assertEqual(open(os.path.join(self.lock_dir, "starcourt.state")).read(), record_before)
+        holder.terminate()
+        self.assertEqual(holder.wait(10 * SLOW), 143)
+
+    def test_conflict_exit_code_is_configurable(self):
+        holder = self.start("starcourt", ["sleep", "30"])
+        wait_for(lambda: lock_is_held(self.lock_path("starcourt")))
+        result = self.run_guard("starcourt", ["true"], "--conflict-exit-code", "3")
+        self.assertEqual(result.returncode, 3, result.stderr)
+        holder.terminate()
+        holder.wait()
+
+    def test_lock_held_by_flock_refuses_the_guard(self):
+        os.makedirs(self.lock_dir, mode=0o755)
+        path = self.lock_path("starcourt")
+        with open(path, "w"):
+            pass
+        os.chmod(path, 0o600)
+        other = subprocess.Popen(["flock", path, "sleep", "30"])
+        self.procs.append(other)
+        wait_for(lambda: lock_is_held(path))
+        result = self.run_guard("starcourt", ["true"])
+        self.assertEqual(result.returncode, 75, result.stderr)
+        self.assertIn(f"held by pid {other.pid}, which is not a showguard guard", result.stderr)
+
+    def test_leftover_lock_file_of_a_killed_guard_is_no_obstacle(self):
+        holder = self.start("starcourt", self.sh(f"echo $$ > {self.path('pid')}; exec sleep 30"))
+        show_pid = int(self.wait_file("pid"))
+        os.kill(show_pid, signal.SIGKILL)
+        holder.send_signal(signal.SIGKILL)
+        holder.wait()
+        wait_for(lambda: not pid_alive(show_pid), message="show to die")
+        wait_for(lambda: not lock_is_held(self.lock_path("starcourt")), message="lock to be free")
+        result = self.run_guard("starcourt", ["true"])
+        self.assertEqual(result.returncode, 0, result.stderr)
+
+    def test_resources_exclude_different_shows(self):
+        holder = self.start("starcourt", ["sleep", "30"], "--resource", "dmx1", "--resource", "audio")
+        wait_for(lambda: lock_is_held(os.path.join(self.lock_dir, "resources", "dmx1.lock")))
+        result = self.run_guard("hawkins", ["true"], "--resource", "dmx1")
+        self.assertEqual(result.returncode, 75, result.stderr)
+        self.assertIn("resource dmx1 is busy", result.stderr)
+        self.assertIn("held by show starcourt", result.stderr)
+        # A show that shares no resource runs.
+        self.assertEqual(self.run_guard("hawkins", ["true"], "--resource", "dmx2").returncode, 0)
+        holder.terminate()
+        holder.wait()
+
+    def test_refused_guard_keeps_none_of_its_locks(self):
+        blocker = self.start("other", ["sleep", "30"], "--resource", "zeta")
+        wait_for(lambda: lock_is_held(os.path.join(self.lock_dir, "resources", "zeta.lock")))
+        # alpha is free and taken first, zeta is busy: alpha must be let go.
+        result = self.run_guard("starcourt", ["true"], "--resource", "zeta", "--resource", "alpha")
+        self.assertEqual(result.returncode, 75)
+        self.assertFalse(lock_is_held(os.path.join(self.lock_dir, "resources", "alpha.lock")))
+        self.assertFalse(lock_is_held(self.lock_path("starcourt")))
+        blocker.terminate()
+        blocker.wait()
+
+    def test_wait_takes_the_lock_when_the_holder_exits(self):
+        holder = self.start("starcourt", ["sleep", "1"])
+        wait_for(lambda: lock_is_held(self.lock_path("starcourt")))
+        result = self.run_guard("starcourt", self.sh("echo ran"), "--wait")
+        self.assertEqual(result.returncode, 0, result.stderr)
+        self.assertIn("ran", result.stdout)
+        self.assertIn("waiting for show starcourt", result.stderr)
+        self.assertEqual(holder.wait(), 0)
+
+    def test_wait_with_a_deadline_gives_up(self):
+        holder = self.start("starcourt", ["sleep", "30"])
+        wait_for(lambda: lock_is_held(self.lock_path("starcourt")))
+        started = time.monotonic()
+        result = self.run_guard("starcourt", ["true"], "--wait=500ms")
+        elapsed = time.monotonic() - started
+        self.assertEqual(result.returncode, 75, result.stderr)
+        self.assertIn("gave up waiting for show starcourt after 500ms", result.stderr)
+        self.assertGreaterEqual(elapsed, 0.45)
+        holder.terminate()
+        holder.wait()
+
+    def test_timed_out_wait_keeps_none_of_its_locks(self):
+        blocker = self.start("other", ["sleep", "30"], "--resource", "zeta")
+        wait_for(lambda: lock_is_held(os.path.join(self.lock_dir, "resources", "zeta.lock")))
+        result = self.run_guard("starcourt", ["true"], "--resource", "zeta", "--wait=300ms")
+        self.assertEqual(result.returncode, 75)
+        self.assertFalse(lock_is_held(self.lock_path("starcourt")))
+        blocker.terminate()
+        blocker.wait()
+
+    def test_sigterm_while_waiting_ends_the_wait(self):
+        holder = self.start("starcourt", ["sleep", "30"])
+        wait_for(lambda: lock_is_held(self.lock_path("starcourt")))
+        waiter = self.start("starcourt", ["touch", self.path("ran")], "--wait")
+        wait_for(lambda: blocked_in_flock(waiter.pid), message="the guard to block in flock")
+        waiter.terminate()
+        code, _, err = self.finish(waiter, timeout=5)
+        self.assertEqual(code, 143, err)
+        self.assertFalse(os.path.exists(self.path("ran")))
+        holder.terminate()
+        holder.wait()
+
+    def test_lock_order_prevents_deadlock_between_waiting_guards(self):
+        # Opposite orders on the command line; both wait forever if they
+        # could deadlock. The fixed order makes them run one after the other.
+        a = self.start("show-a", ["sleep", "0.5"], "--resource", "r1", "--resource", "r2", "--wait")
+        b = self.start("show-b", ["sleep", "0.5"], "--resource", "r2", "--resource", "r1", "--wait")
+        self.assertEqual(a.wait(20 * SLOW), 0)
+        self.assertEqual(b.wait(20 * SLOW), 0)
+
+
+if __name__ == "__main__":
+    main()

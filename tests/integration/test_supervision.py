@@ -1,0 +1,93 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
+"""The show runs only while the lock is held: the lock is taken before the
+show starts and released only after every process of the show is gone,
+even when the guard itself is killed with SIGKILL."""
+
+import os
+import signal
+import time
+
+from harness import GuardTestCase, lock_is_held, main, pid_alive, wait_for, SLOW
+
+
+class SupervisionTest(GuardTestCase):
+    def test_leftover_daemon_is_stopped_before_the_lock_is_released(self):
+        # The show double-forks a daemon into its own session and exits.
+        script = (f"setsid sh -c 'echo $$ > {self.path('daemon')}; exec sleep 60' & "
+                  f"sleep 0.2; exit 0")
+        started = time.monotonic()
+        result = self.run_guard("starcourt", self.sh(script))
+        self.assertEqual(result.returncode, 0, result.stderr)
+        daemon = int(open(self.path("daemon")).read())
+        self.assertFalse(pid_alive(daemon), "the daemon outlived the guard")
+        self.assertFalse(lock_is_held(self.lock_path("starcourt")))
+        self.assertLess(time.monotonic() - started, 5 * SLOW)
+        self.assertIn("left behind", result.stderr)
+
+    def test_leftover_that_ignores_sigterm_is_killed_after_the_kill_timeout(self):
+        script = (f"sh -c 'trap \"\" TERM; echo $$ > {self.path('stubborn')}; "
+                  f"while :; do sleep 0.1; done' & sleep 0.3; exit 0")
+        guard = self.start("starcourt", self.sh(script), "--kill-timeout", "1s")
+        stubborn = int(self.wait_file("stubborn"))
+        # Until the stubborn leftover is gone the lock stays held.
+        time.sleep(0.5)
+        self.assertTrue(lock_is_held(self.lock_path("starcourt")))
+        code, _, err = self.finish(guard)
+        self.assertEqual(code, 0, err)
+        self.assertFalse(pid_alive(stubborn))
+        self.assertFalse(lock_is_held(self.lock_path("starcourt")))
+
+    def test_sigkilled_guard_stops_the_show_and_the_lock_outlives_the_guard(self):
+        # The show takes 1 s to wind down after SIGTERM; the lock must stay
+        # held for all of that time although the guard is already gone.
+        script = (f"trap 'echo term > {self.path('got-term')}; sleep 1; "
+                  f"echo done > {self.path('done')}; exit 0' TERM; "
+                  f"echo $$ > {self.path('pid')}; while :; do sleep 0.1; done")
+        guard = self.start("starcourt", self.sh(script))
+        show = int(self.wait_file("pid"))
+        guard.send_signal(signal.SIGKILL)
+        guard.wait()
+        self.wait_file("got-term")
+        self.assertTrue(pid_alive(show))
+        self.assertTrue(lock_is_held(self.lock_path("starcourt")),
+                        "lock released while the show still runs")
+        wait_for(lambda: not pid_alive(show), timeout=10, message="the show to exit")
+        self.assertTrue(os.path.exists(self.path("done")))
+        wait_for(lambda: not lock_is_held(self.lock_path("starcourt")), message="lock release")
+
+    def test_no_second_copy_can_start_while_a_killed_guards_show_winds_down(self):
+        script = (f"trap 'sleep 1; exit 0' TERM; echo $$ > {self.path('pid')}; "
+                  f"while :; do sleep 0.1; done")
+        guard = self.start("starcourt", self.sh(script))
+        self.wait_file("pid")
+        guard.send_signal(signal.SIGKILL)
+        guard.wait()
+        result = self.run_guard("starcourt", ["true"])
+        self.assertEqual(result.returncode, 75, result.stderr)
+
+    def test_stop_escalates_to_sigkill_after_the_kill_timeout(self):
+        script = f"trap '' TERM; echo $$ > {self.path('pid')}; while :; do sleep 0.1; done"
+        guard = self.start("starcourt", self.sh(script), "--kill-timeout", "1s")
+        show = int(self.wait_file("pid"))
+        started = time.monotonic()
+        guard.terminate()
+        code, _, err = self.finish(guard)
+        elapsed = time.monotonic() - started
+        self.assertEqual(code, 128 + signal.SIGKILL, err)
+        self.assertGreaterEqual(elapsed, 0.9)
+        self.assertLess(elapsed, 5 * SLOW)
+        self.assertIn("sending SIGKILL", err)
+        self.assertFalse(pid_alive(show))
+        self.assertFalse(lock_is_held(self.lock_path("starcourt")))
+
+    def test_show_that_closes_its_descriptors_is_still_guarded(self):
+        # The guard keeps its own descriptor, so the lock holds regardless.
+        script = (f"for fd in 3 4 5 6 7 8 9; do eval \"exec $fd>&-\"; done; "
+                  f"flock -n -E 99 {self.lock_path('starcourt')} true; echo flock=$?")
+        result = self.run_guard("starcourt", ["bash", "-c", script])
+        self.assertEqual(result.returncode, 0, result.stderr)
+        self.assertIn("flock=99", result.stdout)
+
+
+if __name__ == "__main__":
+    main()
