@@ -1,12 +1,13 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 #include "showguard/command_line.hpp"
 
-#include <charconv>
-#include <limits>
 #include <sstream>
+
+#include <unistd.h>
 
 #include <boost/program_options.hpp>
 
+#include "showguard/config_file.hpp"
 #include "showguard/error.hpp"
 #include "showguard/show_name.hpp"
 
@@ -16,8 +17,10 @@ namespace showguard {
 
 namespace {
 
-constexpr const char *usage_line =
-	"Usage: showguard --show NAME [options] -- PROGRAM [ARGS...]\n";
+constexpr const char *guard_usage = "Usage: showguard --show NAME [options] [-- PROGRAM [ARGS...]]\n"
+				    "       showguard status [NAME...] [--json | --format table|json|prometheus]\n"
+				    "       showguard stop NAME [--timeout DURATION]\n"
+				    "       showguard check-config [NAME...]\n";
 
 constexpr const char *exit_status_help = R"(
 Exit status:
@@ -33,30 +36,15 @@ Exit status:
   71                other system error
   73                lock dir or lock file cannot be created or opened,
                     or is a symlink or not a regular file
+  77                permission denied (stop a show of another user)
   78                configuration error
+  1                 status: a named show is unknown; stop: timed out;
+                    check-config: a problem was found
 )";
 
 [[noreturn]] void usage_error(const std::string &message)
 {
 	throw Error(ExitCode::usage, message + " (see 'showguard --help')");
-}
-
-Duration duration_option(const std::string &option, const std::string &value)
-{
-	if (auto d = parse_duration(value))
-		return *d;
-	usage_error("invalid duration '" + printable(value) + "' for --" + option +
-		    "; use a number of seconds or 250ms, 30s, 5m, 1h");
-}
-
-unsigned number_option(const std::string &option, const std::string &value, unsigned max)
-{
-	unsigned n = 0;
-	auto [p, ec] = std::from_chars(value.data(), value.data() + value.size(), n);
-	if (value.empty() || ec != std::errc{} || p != value.data() + value.size() || n > max)
-		usage_error("invalid value '" + printable(value) + "' for --" + option +
-			    "; expected a whole number from 0 to " + std::to_string(max));
-	return n;
 }
 
 std::string checked_name(const std::string &what, const std::string &name)
@@ -67,12 +55,22 @@ std::string checked_name(const std::string &what, const std::string &name)
 	return name;
 }
 
+void add_common_options(po::options_description &desc)
+{
+	// clang-format off
+	desc.add_options()
+		("config", po::value<std::string>(), "global config file (default /etc/showguard/showguard.conf if it exists)")
+		("help,h", "print this help and exit");
+	// clang-format on
+}
+
 po::options_description guard_options()
 {
 	po::options_description desc("Options");
 	// clang-format off
 	desc.add_options()
 		("show", po::value<std::string>(), "the show to guard (required)")
+		("config-dir", po::value<std::string>(), "directory of show files shows/NAME.conf (default /etc/showguard)")
 		("lock-dir", po::value<std::string>(), "directory of the lock files (default: /run/showguard for root, "
 		                                       "else $XDG_RUNTIME_DIR/showguard, else /tmp/showguard-$UID)")
 		("wait", po::value<std::string>()->implicit_value(""), "wait for a busy show; --wait=DURATION waits at most that long")
@@ -84,31 +82,164 @@ po::options_description guard_options()
 		("resource", po::value<std::vector<std::string>>(), "also lock this shared resource (repeatable)")
 		("user", po::value<std::string>(), "run the show as this user")
 		("group", po::value<std::string>(), "run the show with this group")
+		("working-directory", po::value<std::string>(), "run the show in this directory")
+		("environment", po::value<std::vector<std::string>>(), "KEY=VALUE for the show's environment (repeatable)")
 		("log-level", po::value<std::string>(), "trace, debug, info, warn, error or off (default info)")
-		("help,h", "print this help and exit")
 		("version", "print the version and exit");
 	// clang-format on
+	add_common_options(desc);
 	return desc;
 }
 
-RestartPolicy restart_option(const std::string &value)
+po::variables_map parse_options(const std::vector<std::string> &args, const po::options_description &desc,
+				 const po::positional_options_description &positional)
 {
-	if (value == "no")
-		return RestartPolicy::no;
-	if (value == "on-failure")
-		return RestartPolicy::on_failure;
-	if (value == "always")
-		return RestartPolicy::always;
-	usage_error("invalid value '" + printable(value) + "' for --restart; use no, on-failure or always");
+	po::variables_map vm;
+	try {
+		po::store(po::command_line_parser(args)
+				  .options(desc)
+				  .positional(positional)
+				  .style(po::command_line_style::unix_style ^ po::command_line_style::allow_guessing)
+				  .run(),
+			  vm);
+	} catch (const po::too_many_positional_options_error &) {
+		usage_error("unexpected argument; the show's program goes after '--'");
+	} catch (const po::error &e) {
+		usage_error(e.what());
+	}
+	return vm;
 }
 
-std::string log_level_option(const std::string &value)
+std::string help_text(const char *intro, const po::options_description &desc)
 {
-	for (const char *level : {"trace", "debug", "info", "warn", "error", "off"})
-		if (value == level)
-			return value;
-	usage_error("invalid value '" + printable(value) +
-		    "' for --log-level; use trace, debug, info, warn, error or off");
+	std::ostringstream out;
+	out << guard_usage << "\n" << intro << "\n\n" << desc << exit_status_help;
+	return out.str();
+}
+
+void read_common(const po::variables_map &vm, CommandLine &cl)
+{
+	if (vm.count("config"))
+		cl.config_file = vm["config"].as<std::string>();
+	if (vm.count("config-dir"))
+		cl.config_dir = vm["config-dir"].as<std::string>();
+	if (vm.count("lock-dir"))
+		cl.lock_dir = vm["lock-dir"].as<std::string>();
+	if (vm.count("names"))
+		for (const auto &name : vm["names"].as<std::vector<std::string>>())
+			cl.names.push_back(checked_name("show", name));
+}
+
+void parse_guard(const std::vector<std::string> &args, CommandLine &cl)
+{
+	const po::options_description desc = guard_options();
+	const po::variables_map vm = parse_options(args, desc, po::positional_options_description{});
+	if (vm.count("help")) {
+		cl.verb = Verb::help;
+		cl.help = help_text("Runs PROGRAM only while holding the lock of show NAME.", desc);
+		return;
+	}
+	if (vm.count("version")) {
+		cl.verb = Verb::version;
+		return;
+	}
+	if (!vm.count("show"))
+		usage_error("missing --show NAME");
+	cl.show = checked_name("show", vm["show"].as<std::string>());
+	read_common(vm, cl);
+
+	for (const auto &[key, value] : vm) {
+		if (!is_config_key(key))
+			continue;
+		auto &values = cl.settings[key];
+		if (is_repeatable(key))
+			for (const auto &v : value.as<std::vector<std::string>>())
+				values.push_back({v, ""});
+		else
+			values.push_back({value.as<std::string>(), ""});
+	}
+	// Check every command-line value now, so a usage error comes before
+	// any config file is read.
+	GuardOptions scratch;
+	apply_settings(cl.settings, scratch);
+}
+
+void parse_subcommand(Verb verb, const std::vector<std::string> &args, CommandLine &cl)
+{
+	po::options_description desc("Options");
+	po::positional_options_description positional;
+	const char *intro = "";
+	if (verb == Verb::status) {
+		intro = "Lists shows and resources: running or free, holder, since, restarts, last exit.";
+		// clang-format off
+		desc.add_options()
+			("names", po::value<std::vector<std::string>>(), "shows to list (default: all)")
+			("json", "print JSON")
+			("format", po::value<std::string>(), "table, json or prometheus (node_exporter textfile format)")
+			("lock-dir", po::value<std::string>(), "directory of the lock files");
+		// clang-format on
+		positional.add("names", -1);
+	} else if (verb == Verb::stop) {
+		intro = "Stops the guard holding NAME gracefully and waits until the lock is free.";
+		// clang-format off
+		desc.add_options()
+			("names", po::value<std::vector<std::string>>(), "the show to stop")
+			("timeout", po::value<std::string>(), "give up after this long (default: the kill timeout + 5s)")
+			("lock-dir", po::value<std::string>(), "directory of the lock files");
+		// clang-format on
+		positional.add("names", 1);
+	} else {
+		intro = "Checks the global config file and every show file (or the named ones).";
+		// clang-format off
+		desc.add_options()
+			("names", po::value<std::vector<std::string>>(), "shows to check (default: all)")
+			("config-dir", po::value<std::string>(), "directory of show files shows/NAME.conf");
+		// clang-format on
+		positional.add("names", -1);
+	}
+	add_common_options(desc);
+
+	const po::variables_map vm = parse_options(args, desc, positional);
+	if (vm.count("help")) {
+		cl.verb = Verb::help;
+		cl.help = help_text(intro, desc);
+		return;
+	}
+	cl.verb = verb;
+	read_common(vm, cl);
+	if (vm.count("json"))
+		cl.format = StatusFormat::json;
+	if (vm.count("format")) {
+		const auto &f = vm["format"].as<std::string>();
+		if (f == "table")
+			cl.format = StatusFormat::table;
+		else if (f == "json")
+			cl.format = StatusFormat::json;
+		else if (f == "prometheus")
+			cl.format = StatusFormat::prometheus;
+		else
+			usage_error("invalid value '" + printable(f) + "' for --format; use table, json or prometheus");
+	}
+	if (vm.count("timeout")) {
+		const auto &t = vm["timeout"].as<std::string>();
+		cl.timeout = parse_duration(t);
+		if (!cl.timeout)
+			usage_error("invalid value '" + printable(t) +
+				    "' for --timeout; use a number of seconds or 250ms, 30s, 5m, 1h");
+	}
+	if (verb == Verb::stop && cl.names.empty())
+		usage_error("missing the show to stop: showguard stop NAME");
+}
+
+std::optional<Verb> subcommand(std::string_view word)
+{
+	if (word == "status")
+		return Verb::status;
+	if (word == "stop")
+		return Verb::stop;
+	if (word == "check-config")
+		return Verb::check_config;
+	return std::nullopt;
 }
 
 } // namespace
@@ -116,91 +247,71 @@ std::string log_level_option(const std::string &value)
 CommandLine parse_command_line(int argc, const char *const argv[])
 {
 	CommandLine cl;
-	const po::options_description desc = guard_options();
-
-	// The show's command is everything after the first "--", untouched.
 	std::vector<std::string> ours;
 	int i = 1;
+	std::optional<Verb> verb;
+	if (argc > 1 && (verb = subcommand(argv[1])))
+		i = 2;
 	for (; i < argc; ++i) {
 		if (std::string_view(argv[i]) == "--") {
+			cl.has_command = true;
 			++i;
 			break;
 		}
 		ours.emplace_back(argv[i]);
 	}
 	for (; i < argc; ++i)
-		cl.guard.command.emplace_back(argv[i]);
+		cl.command.emplace_back(argv[i]);
 
-	po::variables_map vm;
-	try {
-		// No positional arguments: a stray word is an error, not ignored.
-		const po::positional_options_description none;
-		po::store(po::command_line_parser(ours)
-				  .options(desc)
-				  .positional(none)
-				  .style(po::command_line_style::unix_style ^ po::command_line_style::allow_guessing)
-				  .run(),
-			  vm);
-	} catch (const po::error &e) {
-		usage_error(e.what());
+	if (verb) {
+		if (cl.has_command)
+			usage_error("'--' and a program make no sense for 'showguard " + std::string(argv[1]) + "'");
+		parse_subcommand(*verb, ours, cl);
+	} else {
+		parse_guard(ours, cl);
 	}
-
-	if (vm.count("help")) {
-		std::ostringstream out;
-		out << usage_line << "\nRuns PROGRAM only while holding the lock of show NAME.\n\n"
-		    << desc << exit_status_help;
-		cl.verb = Verb::help;
-		cl.help = out.str();
-		return cl;
-	}
-	if (vm.count("version")) {
-		cl.verb = Verb::version;
-		return cl;
-	}
-
-	GuardOptions &g = cl.guard;
-	if (!vm.count("show"))
-		usage_error("missing --show NAME");
-	g.show = checked_name("show", vm["show"].as<std::string>());
-	if (g.command.empty())
-		usage_error("missing the show's program after '--'");
-
-	g.lock_dir = vm.count("lock-dir") ? std::filesystem::path(vm["lock-dir"].as<std::string>())
-					  : default_lock_dir();
-	if (g.lock_dir.empty())
-		usage_error("--lock-dir must not be empty");
-
-	if (vm.count("wait")) {
-		const auto &value = vm["wait"].as<std::string>();
-		g.wait = value.empty() ? max_duration : duration_option("wait", value);
-	}
-	if (vm.count("conflict-exit-code"))
-		g.conflict_exit_code =
-			static_cast<int>(number_option("conflict-exit-code", vm["conflict-exit-code"].as<std::string>(), 255));
-	if (vm.count("kill-timeout"))
-		g.kill_timeout = duration_option("kill-timeout", vm["kill-timeout"].as<std::string>());
-	if (vm.count("restart"))
-		g.restart = restart_option(vm["restart"].as<std::string>());
-	if (vm.count("restart-delay"))
-		g.restart_delay = duration_option("restart-delay", vm["restart-delay"].as<std::string>());
-	if (vm.count("restart-limit"))
-		g.restart_limit = number_option("restart-limit", vm["restart-limit"].as<std::string>(), 1'000'000);
-	if (vm.count("resource"))
-		for (const auto &r : vm["resource"].as<std::vector<std::string>>())
-			g.resources.push_back(checked_name("resource", r));
-	if (vm.count("user")) {
-		g.user = vm["user"].as<std::string>();
-		if (g.user->empty())
-			usage_error("--user must not be empty");
-	}
-	if (vm.count("group")) {
-		g.group = vm["group"].as<std::string>();
-		if (g.group->empty())
-			usage_error("--group must not be empty");
-	}
-	if (vm.count("log-level"))
-		cl.log_level = log_level_option(vm["log-level"].as<std::string>());
 	return cl;
+}
+
+Settings load_global_settings(const CommandLine &cl)
+{
+	if (cl.config_file)
+		return read_config_file(*cl.config_file);
+	if (::access(default_config_file, F_OK) == 0)
+		return read_config_file(default_config_file);
+	return {};
+}
+
+GuardOptions load_guard_options(const CommandLine &cl)
+{
+	Settings settings = load_global_settings(cl);
+	const std::filesystem::path show_file =
+		show_config_path(cl.config_dir.value_or(default_config_dir), cl.show);
+	if (::access(show_file.c_str(), F_OK) == 0)
+		overlay(settings, read_config_file(show_file));
+	overlay(settings, cl.settings);
+
+	GuardOptions options;
+	options.show = cl.show;
+	options.lock_dir = default_lock_dir();
+	apply_settings(settings, options);
+	if (cl.has_command)
+		options.command = cl.command;
+	if (options.command.empty())
+		usage_error("missing the show's program: give it after '--' or as 'command' in " + show_file.string());
+	return options;
+}
+
+std::filesystem::path resolve_lock_dir(const CommandLine &cl)
+{
+	if (cl.lock_dir)
+		return *cl.lock_dir;
+	GuardOptions options;
+	options.lock_dir = default_lock_dir();
+	const Settings global = load_global_settings(cl);
+	if (auto it = global.find("lock-dir"); it != global.end())
+		apply_setting(it->first, it->second, options);
+	return options.lock_dir;
 }
 
 } // namespace showguard

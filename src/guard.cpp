@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 #include "showguard/guard.hpp"
 
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <spdlog/spdlog.h>
@@ -12,6 +13,7 @@
 #include "showguard/show_process.hpp"
 #include "showguard/signals.hpp"
 #include "showguard/supervisor.hpp"
+#include "showguard/systemd_notify.hpp"
 
 extern char **environ;
 
@@ -46,6 +48,13 @@ std::vector<std::string> show_environment(const GuardOptions &options, const Cre
 		if (std::any_of(dropped.begin(), dropped.end(), matches) ||
 		    std::any_of(replaced.begin(), replaced.end(), matches))
 			continue;
+		env.push_back(entry);
+	}
+	for (const auto &entry : options.environment) {
+		const std::string key = entry.substr(0, entry.find('='));
+		if (key == "SHOWGUARD_SHOW")
+			continue;
+		std::erase_if(env, [&](const std::string &e) { return has_key(e, key); });
 		env.push_back(entry);
 	}
 	env.push_back("SHOWGUARD_SHOW=" + options.show);
@@ -94,13 +103,22 @@ int run_guard(const GuardOptions &options)
 	// With --user, whether the user may execute it is for exec() to tell.
 	const std::string program = resolve_program(options.command.front(), env, !credentials.change_user);
 
+	if (!options.working_directory.empty()) {
+		struct stat st;
+		if (::stat(options.working_directory.c_str(), &st) < 0 || !S_ISDIR(st.st_mode))
+			throw Error(ExitCode::config, "working directory " + options.working_directory +
+							      " of show " + options.show + " is not a directory");
+	}
+
 	SignalFd signals;
+	SystemdNotifier notifier(options.show);
 	const LockDir dir = LockDir::open(options.lock_dir, true);
 	LockSet locks(dir, options.show, options.resources);
 
 	const auto result = locks.acquire(options.wait, signals, [&](const ShowLock &lock) {
-		spdlog::info("show {}: waiting for {}: {}", options.show, what_is_locked(lock),
-			     describe_holder(locks.dir_of(lock), lock));
+		const std::string holder = describe_holder(locks.dir_of(lock), lock);
+		spdlog::info("show {}: waiting for {}: {}", options.show, what_is_locked(lock), holder);
+		notifier.send("STATUS=waiting for " + what_is_locked(lock) + " (" + holder + ")");
 	});
 	switch (result.outcome) {
 	case LockSet::Outcome::acquired:
@@ -130,12 +148,13 @@ int run_guard(const GuardOptions &options)
 	RecordWriter records(locks, options, credentials);
 	ListenerList listeners;
 	listeners.add(records);
+	listeners.add(notifier);
 
 	LaunchSpec spec{program,
 			options.command,
 			std::move(env),
 			credentials,
-			{},
+			options.working_directory,
 			locks.fds(),
 			signals.original_mask(),
 			signals.original_sigpipe()};

@@ -89,6 +89,7 @@ std::string format_record(const LockRecord &r)
 	line("user", r.user);
 	line("command", r.command);
 	line("restarts", std::to_string(r.restarts));
+	line("kill_timeout_ms", std::to_string(r.kill_timeout_ms));
 	std::string resources;
 	for (const auto &res : r.resources)
 		resources += (resources.empty() ? "" : ",") + res;
@@ -140,6 +141,8 @@ std::optional<LockRecord> parse_record(std::string_view text)
 			r.command = unescape(raw);
 		} else if (key == "restarts") {
 			ok = parse_number(raw, r.restarts);
+		} else if (key == "kill_timeout_ms") {
+			ok = parse_number(raw, r.kill_timeout_ms) && r.kill_timeout_ms >= 0;
 		} else if (key == "resources") {
 			r.resources = split_names(raw);
 		} else if (key == "held_by") {

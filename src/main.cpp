@@ -7,10 +7,13 @@
 
 #include <spdlog/spdlog.h>
 
+#include "showguard/check_config.hpp"
 #include "showguard/command_line.hpp"
 #include "showguard/error.hpp"
 #include "showguard/guard.hpp"
 #include "showguard/logging.hpp"
+#include "showguard/show_status.hpp"
+#include "showguard/show_stop.hpp"
 #include "showguard/version.hpp"
 
 int main(int argc, char *argv[])
@@ -26,11 +29,18 @@ int main(int argc, char *argv[])
 		case Verb::version:
 			std::printf("showguard %s\n", version);
 			return 0;
+		case Verb::status:
+			return run_status(cl);
+		case Verb::stop:
+			return run_stop(cl);
+		case Verb::check_config:
+			return run_check_config(cl);
 		case Verb::run:
 			break;
 		}
-		set_log_level(cl.log_level);
-		return run_guard(cl.guard);
+		const GuardOptions options = load_guard_options(cl);
+		set_log_level(options.log_level);
+		return run_guard(options);
 	} catch (const Error &e) {
 		spdlog::error("{}", e.what());
 		return to_int(e.code());

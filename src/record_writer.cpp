@@ -43,6 +43,7 @@ RecordWriter::RecordWriter(const LockSet &locks, const GuardOptions &options, co
 	show_.user = credentials.change_user ? credentials.user_name : current_user_name();
 	show_.command = join_command(options.command);
 	show_.resources = locks.resource_names();
+	show_.kill_timeout_ms = options.kill_timeout.count();
 }
 
 void RecordWriter::write(const LockDir &dir, const LockRecord &record)
@@ -66,9 +67,6 @@ void RecordWriter::show_changed(const ShowEvent &event)
 	}
 	write(locks_.show_dir(), show_);
 
-	// Resource records change only when their holder starts or ends.
-	if (event.state != ShowState::starting && event.state != ShowState::finished)
-		return;
 	for (const auto &lock : locks_.locks()) {
 		if (lock.kind() != LockKind::resource)
 			continue;

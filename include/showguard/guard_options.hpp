@@ -28,7 +28,11 @@ struct GuardOptions {
 	std::vector<std::string> resources;
 	std::optional<std::string> user;
 	std::optional<std::string> group;
-	// The show's program and arguments, exactly as given after "--".
+	std::string working_directory;        // empty: the guard's own
+	std::vector<std::string> environment; // "KEY=VALUE", added for the show
+	std::string log_level = "info";
+	// The show's program and arguments: as given after "--", or split from
+	// the config's "command" key.
 	std::vector<std::string> command;
 };
 

@@ -31,6 +31,7 @@ struct LockRecord {
 	std::string user;
 	std::string command;            // argv joined with spaces, for people
 	unsigned restarts = 0;
+	std::int64_t kill_timeout_ms = 0; // the guard's --kill-timeout, for `stop`
 	std::vector<std::string> resources; // for a show: the resources it holds
 	std::string held_by;            // for a resource: the show holding it
 	std::optional<int> last_exit;   // exit status of the last run (128+N for signal N)

@@ -17,10 +17,17 @@ CommandLine parse(std::vector<const char *> args)
 	return parse_command_line(static_cast<int>(args.size()), args.data());
 }
 
+// The guard's options from a command line alone: no config files.
+GuardOptions guard(std::vector<const char *> args)
+{
+	args.insert(args.begin(), {"--config", "/dev/null", "--config-dir", "/nonexistent"});
+	return load_guard_options(parse(std::move(args)));
+}
+
 ExitCode failure_of(std::vector<const char *> args, std::string *message = nullptr)
 {
 	try {
-		(void)parse(std::move(args));
+		(void)guard(std::move(args));
 	} catch (const Error &e) {
 		if (message)
 			*message = e.what();
@@ -33,48 +40,48 @@ ExitCode failure_of(std::vector<const char *> args, std::string *message = nullp
 
 TEST(CommandLine, Defaults)
 {
-	const auto cl = parse({"--show", "starcourt", "--", "/opt/shows/starcourt/run"});
-	EXPECT_EQ(cl.verb, Verb::run);
-	EXPECT_EQ(cl.guard.show, "starcourt");
-	EXPECT_FALSE(cl.guard.wait);
-	EXPECT_EQ(cl.guard.conflict_exit_code, 75);
-	EXPECT_EQ(cl.guard.kill_timeout, Duration(10s));
-	EXPECT_EQ(cl.guard.restart, RestartPolicy::no);
-	EXPECT_EQ(cl.guard.restart_delay, Duration(1s));
-	EXPECT_EQ(cl.guard.restart_limit, 5u);
-	EXPECT_EQ(cl.guard.command, std::vector<std::string>{"/opt/shows/starcourt/run"});
-	EXPECT_EQ(cl.log_level, "info");
+	EXPECT_EQ(parse({"--show", "starcourt", "--", "run"}).verb, Verb::run);
+	const auto g = guard({"--show", "starcourt", "--", "/opt/shows/starcourt/run"});
+	EXPECT_EQ(g.show, "starcourt");
+	EXPECT_FALSE(g.wait);
+	EXPECT_EQ(g.conflict_exit_code, 75);
+	EXPECT_EQ(g.kill_timeout, Duration(10s));
+	EXPECT_EQ(g.restart, RestartPolicy::no);
+	EXPECT_EQ(g.restart_delay, Duration(1s));
+	EXPECT_EQ(g.restart_limit, 5u);
+	EXPECT_EQ(g.command, std::vector<std::string>{"/opt/shows/starcourt/run"});
+	EXPECT_EQ(g.log_level, "info");
 }
 
 TEST(CommandLine, TheShowsArgumentsAreUntouched)
 {
-	const auto cl = parse({"--show", "x", "--", "run", "--show", "y", "--", "-v", ""});
-	EXPECT_EQ(cl.guard.command, (std::vector<std::string>{"run", "--show", "y", "--", "-v", ""}));
-	EXPECT_EQ(cl.guard.show, "x");
+	const auto g = guard({"--show", "x", "--", "run", "--show", "y", "--", "-v", ""});
+	EXPECT_EQ(g.command, (std::vector<std::string>{"run", "--show", "y", "--", "-v", ""}));
+	EXPECT_EQ(g.show, "x");
 }
 
 TEST(CommandLine, EveryOption)
 {
-	const auto cl = parse({"--show=x", "--lock-dir", "/tmp/l", "--wait=5m", "--conflict-exit-code", "0",
+	const auto g = guard({"--show=x", "--lock-dir", "/tmp/l", "--wait=5m", "--conflict-exit-code", "0",
 			       "--kill-timeout", "250ms", "--restart", "on-failure", "--restart-delay", "2",
 			       "--restart-limit", "9", "--resource", "dmx1", "--resource", "audio", "--user", "show",
 			       "--group", "gpio", "--log-level", "debug", "--", "run"});
-	EXPECT_EQ(cl.guard.lock_dir, "/tmp/l");
-	EXPECT_EQ(cl.guard.wait, Duration(5min));
-	EXPECT_EQ(cl.guard.conflict_exit_code, 0);
-	EXPECT_EQ(cl.guard.kill_timeout, Duration(250));
-	EXPECT_EQ(cl.guard.restart, RestartPolicy::on_failure);
-	EXPECT_EQ(cl.guard.restart_delay, Duration(2s));
-	EXPECT_EQ(cl.guard.restart_limit, 9u);
-	EXPECT_EQ(cl.guard.resources, (std::vector<std::string>{"dmx1", "audio"}));
-	EXPECT_EQ(cl.guard.user, "show");
-	EXPECT_EQ(cl.guard.group, "gpio");
-	EXPECT_EQ(cl.log_level, "debug");
+	EXPECT_EQ(g.lock_dir, "/tmp/l");
+	EXPECT_EQ(g.wait, Duration(5min));
+	EXPECT_EQ(g.conflict_exit_code, 0);
+	EXPECT_EQ(g.kill_timeout, Duration(250));
+	EXPECT_EQ(g.restart, RestartPolicy::on_failure);
+	EXPECT_EQ(g.restart_delay, Duration(2s));
+	EXPECT_EQ(g.restart_limit, 9u);
+	EXPECT_EQ(g.resources, (std::vector<std::string>{"dmx1", "audio"}));
+	EXPECT_EQ(g.user, "show");
+	EXPECT_EQ(g.group, "gpio");
+	EXPECT_EQ(g.log_level, "debug");
 }
 
 TEST(CommandLine, WaitWithoutValueWaitsForever)
 {
-	EXPECT_EQ(parse({"--show", "x", "--wait", "--", "run"}).guard.wait, max_duration);
+	EXPECT_EQ(guard({"--show", "x", "--wait", "--", "run"}).wait, max_duration);
 }
 
 TEST(CommandLine, HelpAndVersionNeedNothingElse)
@@ -104,4 +111,40 @@ TEST(CommandLine, BadInputIsAUsageErrorNamingIt)
 	EXPECT_NE(message.find("missing the show's program"), std::string::npos);
 	EXPECT_EQ(failure_of({"--", "x"}, &message), ExitCode::usage);
 	EXPECT_NE(message.find("missing --show"), std::string::npos);
+}
+
+TEST(CommandLine, Subcommands)
+{
+	const auto status = parse({"status", "a", "b", "--json", "--lock-dir", "/tmp/l"});
+	EXPECT_EQ(status.verb, Verb::status);
+	EXPECT_EQ(status.names, (std::vector<std::string>{"a", "b"}));
+	EXPECT_EQ(status.format, StatusFormat::json);
+	EXPECT_EQ(status.lock_dir, "/tmp/l");
+	EXPECT_EQ(parse({"status", "--format", "prometheus"}).format, StatusFormat::prometheus);
+
+	const auto stop = parse({"stop", "starcourt", "--timeout", "3s"});
+	EXPECT_EQ(stop.verb, Verb::stop);
+	EXPECT_EQ(stop.names, std::vector<std::string>{"starcourt"});
+	EXPECT_EQ(stop.timeout, Duration(3s));
+
+	EXPECT_EQ(parse({"check-config", "x"}).verb, Verb::check_config);
+	EXPECT_EQ(parse({"status", "--help"}).verb, Verb::help);
+}
+
+TEST(CommandLine, BadSubcommandInput)
+{
+	auto code = [](std::vector<const char *> args) {
+		try {
+			(void)parse(std::move(args));
+		} catch (const Error &e) {
+			return e.code();
+		}
+		return ExitCode::ok;
+	};
+	EXPECT_EQ(code({"stop"}), ExitCode::usage);
+	EXPECT_EQ(code({"stop", "a", "b"}), ExitCode::usage);
+	EXPECT_EQ(code({"stop", "../x"}), ExitCode::usage);
+	EXPECT_EQ(code({"stop", "x", "--timeout", "soon"}), ExitCode::usage);
+	EXPECT_EQ(code({"status", "--format", "xml"}), ExitCode::usage);
+	EXPECT_EQ(code({"status", "--", "x"}), ExitCode::usage);
 }

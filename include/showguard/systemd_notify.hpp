@@ -1,0 +1,42 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+#pragma once
+
+#include <optional>
+#include <string>
+
+#include "showguard/supervisor.hpp"
+#include "showguard/unique_fd.hpp"
+
+namespace showguard {
+
+// sd_notify(3) without libsystemd: datagrams to $NOTIFY_SOCKET. READY=1
+// once the lock is held and the show's program runs; STATUS= lines a
+// person can read in `systemctl status`; STOPPING=1 when stopping;
+// WATCHDOG=1 every half $WATCHDOG_USEC (the only timer the guard keeps
+// while the show runs, and only when systemd asks for it). Does nothing
+// when NOTIFY_SOCKET is unset.
+class SystemdNotifier final : public ShowListener {
+public:
+	// Reads NOTIFY_SOCKET and WATCHDOG_USEC/WATCHDOG_PID from the environment.
+	explicit SystemdNotifier(std::string show);
+
+	[[nodiscard]] bool enabled() const noexcept { return fd_.valid(); }
+
+	// Sends one message ("STATUS=...", "READY=1\nSTATUS=..."); failures are
+	// logged at debug level only: notification must never stop a show.
+	void send(const std::string &message) noexcept;
+
+	void show_changed(const ShowEvent &event) override;
+	[[nodiscard]] std::optional<TimePoint> next_deadline() const override;
+	void on_deadline(TimePoint now) override;
+
+private:
+	std::string show_;
+	UniqueFd fd_;
+	std::string address_;
+	bool ready_sent_ = false;
+	std::optional<Duration> watchdog_interval_;
+	std::optional<TimePoint> next_ping_;
+};
+
+} // namespace showguard

@@ -1,0 +1,136 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+#include "showguard/check_config.hpp"
+
+#include <cstdio>
+#include <fstream>
+#include <set>
+#include <sstream>
+
+#include <unistd.h>
+
+#include "showguard/config_file.hpp"
+#include "showguard/credentials.hpp"
+#include "showguard/error.hpp"
+#include "showguard/show_name.hpp"
+#include "showguard/show_process.hpp"
+
+extern char **environ;
+
+namespace showguard {
+
+namespace {
+
+// Reads and checks one file; returns its settings and appends problems.
+Settings check_file(const std::filesystem::path &path, std::vector<std::string> &problems)
+{
+	std::ifstream in(path, std::ios::binary);
+	if (!in) {
+		problems.push_back(path.string() + ": cannot read the file");
+		return {};
+	}
+	std::stringstream text;
+	text << in.rdbuf();
+	Settings settings = parse_config_text(text.str(), path.string(), problems);
+	GuardOptions scratch;
+	for (const auto &[key, values] : settings) {
+		try {
+			apply_setting(key, values, scratch);
+		} catch (const Error &e) {
+			problems.push_back(e.what());
+		}
+	}
+	return settings;
+}
+
+std::string origin_of(const Settings &settings, const std::string &key, const std::string &fallback)
+{
+	auto it = settings.find(key);
+	return it == settings.end() || it->second.empty() ? fallback : it->second.back().origin;
+}
+
+// Checks what a show file needs beyond valid lines: a command whose
+// program exists, and users and groups that exist.
+void check_show(const std::string &show, const std::filesystem::path &path, const Settings &global,
+		const Settings &own, std::vector<std::string> &problems)
+{
+	Settings merged = global;
+	overlay(merged, own);
+	GuardOptions options;
+	options.show = show;
+	try {
+		apply_settings(merged, options);
+	} catch (const Error &) {
+		return; // already reported line by line
+	}
+	if (options.command.empty()) {
+		problems.push_back(path.string() + ": no 'command' for show " + show);
+		return;
+	}
+	try {
+		const Credentials creds = resolve_credentials(options.user, options.group);
+		const char *search_path = std::getenv("PATH");
+		(void)resolve_program(options.command.front(), {"PATH=" + std::string(search_path ? search_path : "")},
+				      !creds.change_user);
+	} catch (const Error &e) {
+		const std::string key = e.code() == ExitCode::no_user ? (options.group ? "group" : "user") : "command";
+		problems.push_back(origin_of(merged, key, path.string()) + ": " + e.what());
+	}
+}
+
+} // namespace
+
+int run_check_config(const CommandLine &cl)
+{
+	std::vector<std::string> problems;
+	auto report = [&](const std::filesystem::path &path, std::size_t before) {
+		if (problems.size() == before)
+			std::printf("%s: ok\n", path.c_str());
+		for (std::size_t i = before; i < problems.size(); ++i)
+			std::printf("%s\n", problems[i].c_str());
+	};
+
+	Settings global;
+	std::optional<std::filesystem::path> global_path = cl.config_file;
+	if (!global_path && ::access(default_config_file, F_OK) == 0)
+		global_path = default_config_file;
+	if (global_path) {
+		const std::size_t before = problems.size();
+		global = check_file(*global_path, problems);
+		report(*global_path, before);
+	}
+
+	const std::filesystem::path dir = cl.config_dir.value_or(default_config_dir) / "shows";
+	std::set<std::string> shows(cl.names.begin(), cl.names.end());
+	if (cl.names.empty()) {
+		std::error_code ec;
+		for (const auto &entry : std::filesystem::directory_iterator(dir, ec)) {
+			if (entry.path().extension() != ".conf")
+				continue;
+			const std::string stem = entry.path().stem().string();
+			if (!is_valid_name(stem)) {
+				problems.push_back(entry.path().string() + ": '" + printable(stem) +
+						   "' is not a valid show name: " + name_problem(stem));
+				report(entry.path(), problems.size() - 1);
+				continue;
+			}
+			shows.insert(stem);
+		}
+	}
+	for (const auto &show : shows) {
+		const std::filesystem::path path = show_config_path(cl.config_dir.value_or(default_config_dir), show);
+		const std::size_t before = problems.size();
+		if (::access(path.c_str(), F_OK) != 0) {
+			problems.push_back(path.string() + ": no such show file");
+		} else {
+			const Settings own = check_file(path, problems);
+			if (problems.size() == before)
+				check_show(show, path, global, own, problems);
+		}
+		report(path, before);
+	}
+	if (!global_path && shows.empty())
+		std::printf("no configuration found (%s, %s)\n", default_config_file, dir.c_str());
+	return problems.empty() ? 0 : 1;
+}
+
+} // namespace showguard

@@ -1,0 +1,162 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+#include "showguard/settings.hpp"
+
+#include <algorithm>
+#include <array>
+#include <charconv>
+#include <string_view>
+
+#include "showguard/command_split.hpp"
+#include "showguard/error.hpp"
+#include "showguard/show_name.hpp"
+
+namespace showguard {
+
+namespace {
+
+constexpr std::array repeatable_keys = {"resource", "environment"};
+
+constexpr std::array config_keys = {
+	"lock-dir",     "wait",  "conflict-exit-code", "kill-timeout", "restart",           "restart-delay",
+	"restart-limit", "resource", "user",           "group",        "log-level",         "command",
+	"working-directory", "environment",
+};
+
+// The one place a bad value becomes an error: a usage error on the command
+// line, a configuration error naming file and line in a config file.
+[[noreturn]] void bad_value(const std::string &key, const SettingValue &v, const std::string &expected)
+{
+	if (v.origin.empty())
+		throw Error(ExitCode::usage, "invalid value '" + printable(v.value) + "' for --" + key + "; " + expected +
+						     " (see 'showguard --help')");
+	throw Error(ExitCode::config,
+		    v.origin + ": invalid value '" + printable(v.value) + "' for " + key + "; " + expected);
+}
+
+Duration duration_value(const std::string &key, const SettingValue &v)
+{
+	if (auto d = parse_duration(v.value))
+		return *d;
+	bad_value(key, v, "use a number of seconds or 250ms, 30s, 5m, 1h");
+}
+
+unsigned number_value(const std::string &key, const SettingValue &v, unsigned max)
+{
+	unsigned n = 0;
+	auto [p, ec] = std::from_chars(v.value.data(), v.value.data() + v.value.size(), n);
+	if (v.value.empty() || ec != std::errc{} || p != v.value.data() + v.value.size() || n > max)
+		bad_value(key, v, "expected a whole number from 0 to " + std::to_string(max));
+	return n;
+}
+
+std::string nonempty_value(const std::string &key, const SettingValue &v)
+{
+	if (v.value.empty())
+		bad_value(key, v, "it must not be empty");
+	return v.value;
+}
+
+bool valid_environment_key(std::string_view key)
+{
+	if (key.empty() || (key[0] >= '0' && key[0] <= '9'))
+		return false;
+	return std::all_of(key.begin(), key.end(), [](char c) {
+		return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_';
+	});
+}
+
+} // namespace
+
+bool is_repeatable(const std::string &key)
+{
+	return std::find(repeatable_keys.begin(), repeatable_keys.end(), key) != repeatable_keys.end();
+}
+
+bool is_config_key(const std::string &key)
+{
+	return std::find(config_keys.begin(), config_keys.end(), key) != config_keys.end();
+}
+
+void overlay(Settings &lower, const Settings &higher)
+{
+	for (const auto &[key, values] : higher)
+		lower[key] = values;
+}
+
+void apply_setting(const std::string &key, const std::vector<SettingValue> &values, GuardOptions &g)
+{
+	if (values.empty())
+		return;
+	const SettingValue &v = values.back();
+
+	if (key == "lock-dir") {
+		g.lock_dir = nonempty_value(key, v);
+	} else if (key == "wait") {
+		if (v.value.empty() || v.value == "forever" || v.value == "yes" || v.value == "true")
+			g.wait = max_duration;
+		else if (v.value == "no" || v.value == "false")
+			g.wait.reset();
+		else
+			g.wait = duration_value(key, v);
+	} else if (key == "conflict-exit-code") {
+		g.conflict_exit_code = static_cast<int>(number_value(key, v, 255));
+	} else if (key == "kill-timeout") {
+		g.kill_timeout = duration_value(key, v);
+	} else if (key == "restart") {
+		if (v.value == "no")
+			g.restart = RestartPolicy::no;
+		else if (v.value == "on-failure")
+			g.restart = RestartPolicy::on_failure;
+		else if (v.value == "always")
+			g.restart = RestartPolicy::always;
+		else
+			bad_value(key, v, "use no, on-failure or always");
+	} else if (key == "restart-delay") {
+		g.restart_delay = duration_value(key, v);
+	} else if (key == "restart-limit") {
+		g.restart_limit = number_value(key, v, 1'000'000);
+	} else if (key == "resource") {
+		g.resources.clear();
+		for (const auto &r : values) {
+			const std::string problem = name_problem(r.value);
+			if (!problem.empty())
+				bad_value(key, r, "a resource name " + problem);
+			g.resources.push_back(r.value);
+		}
+	} else if (key == "user") {
+		g.user = nonempty_value(key, v);
+	} else if (key == "group") {
+		g.group = nonempty_value(key, v);
+	} else if (key == "log-level") {
+		constexpr std::array levels = {"trace", "debug", "info", "warn", "error", "off"};
+		if (std::find(levels.begin(), levels.end(), v.value) == levels.end())
+			bad_value(key, v, "use trace, debug, info, warn, error or off");
+		g.log_level = v.value;
+	} else if (key == "working-directory") {
+		g.working_directory = nonempty_value(key, v);
+	} else if (key == "environment") {
+		g.environment.clear();
+		for (const auto &e : values) {
+			const auto eq = e.value.find('=');
+			if (eq == std::string::npos || !valid_environment_key(std::string_view(e.value).substr(0, eq)))
+				bad_value(key, e, "use KEY=VALUE with a KEY of letters, digits and '_'");
+			g.environment.push_back(e.value);
+		}
+	} else if (key == "command") {
+		std::string error;
+		auto words = split_command(v.value, error);
+		if (!words)
+			bad_value(key, v, error);
+		if (words->empty())
+			bad_value(key, v, "it names no program");
+		g.command = std::move(*words);
+	}
+}
+
+void apply_settings(const Settings &settings, GuardOptions &options)
+{
+	for (const auto &[key, values] : settings)
+		apply_setting(key, values, options);
+}
+
+} // namespace showguard

@@ -1,0 +1,127 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+#include "showguard/show_stop.hpp"
+
+#include <cerrno>
+#include <chrono>
+
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <spdlog/spdlog.h>
+
+#include "showguard/error.hpp"
+#include "showguard/lock_record.hpp"
+#include "showguard/proc_locks.hpp"
+#include "showguard/show_lock.hpp"
+#include "showguard/show_process.hpp"
+
+namespace showguard {
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+// Extra time past the guard's kill timeout for it to reap and release.
+constexpr Duration stop_margin = std::chrono::seconds(5);
+
+// Who the kernel says holds the show's lock right now.
+std::optional<pid_t> lock_holder(const LockDir &dir, const std::string &show)
+{
+	struct stat st;
+	if (::fstatat(dir.fd(), lock_file_name(show).c_str(), &st, AT_SYMLINK_NOFOLLOW) < 0 || !S_ISREG(st.st_mode))
+		return std::nullopt;
+	return ProcLocks::read().holder(st.st_dev, st.st_ino);
+}
+
+// Waits until fd is readable or the deadline passes.
+bool wait_readable(int fd, Clock::time_point deadline)
+{
+	for (;;) {
+		const auto left = std::chrono::ceil<std::chrono::milliseconds>(deadline - Clock::now()).count();
+		pollfd p{fd, POLLIN, 0};
+		const int n = ::poll(&p, 1, static_cast<int>(std::max<long long>(left, 0)));
+		if (n > 0)
+			return true;
+		if (n == 0)
+			return false;
+		if (errno != EINTR)
+			throw_errno(ExitCode::os_error, "poll failed");
+	}
+}
+
+} // namespace
+
+int run_stop(const CommandLine &cl)
+{
+	const std::string &show = cl.names.front();
+	const std::filesystem::path lock_dir = resolve_lock_dir(cl);
+	std::optional<LockDir> dir;
+	try {
+		dir.emplace(LockDir::open(lock_dir, false));
+	} catch (const SystemError &e) {
+		if (e.error_number() != ENOENT)
+			throw;
+		spdlog::info("show {} is not running", show);
+		return 0;
+	}
+
+	const std::optional<pid_t> holder = lock_holder(*dir, show);
+	if (!holder) {
+		spdlog::info("show {} is not running", show);
+		return 0;
+	}
+	const std::optional<LockRecord> record = read_record(*dir, show);
+	const Duration timeout = cl.timeout.value_or(
+		(record && record->guard_pid == *holder && record->kill_timeout_ms > 0 ? Duration(record->kill_timeout_ms)
+										       : Duration(std::chrono::seconds(10))) +
+		stop_margin);
+	const auto deadline = Clock::now() + timeout;
+
+	// Open the pidfd, then confirm that the process it names still holds
+	// the lock: a pid read before pidfd_open() may have been recycled, but
+	// not one that still holds the lock afterwards.
+	UniqueFd pidfd(pidfd_open(*holder));
+	if (!pidfd || lock_holder(*dir, show) != holder) {
+		// The guard is gone but the lock is still held: its show is winding
+		// down after the guard was killed, and has been sent SIGTERM.
+		spdlog::info("show {}: its guard (pid {}) is gone; waiting for the show to exit", show, *holder);
+		while (lock_holder(*dir, show) == holder) {
+			if (Clock::now() >= deadline) {
+				spdlog::error("show {} still running after {}: the lock is held by the show of the vanished "
+					      "guard pid {}",
+					      show, format_duration(timeout), *holder);
+				return to_int(ExitCode::failure);
+			}
+			::usleep(50'000);
+		}
+		return 0;
+	}
+	if (pidfd_send_signal(pidfd.get(), SIGTERM) < 0) {
+		if (errno == EPERM)
+			throw Error(ExitCode::no_permission,
+				    "permission denied: show " + show + " is guarded by pid " + std::to_string(*holder) +
+					    (record && !record->user.empty() ? " running as " + record->user : "") +
+					    "; stop it as that user or as root");
+		if (errno != ESRCH)
+			throw_errno(ExitCode::os_error, "cannot signal guard pid " + std::to_string(*holder));
+	}
+	spdlog::info("show {}: asked guard pid {} to stop", show, *holder);
+
+	// The pidfd turns readable when the guard has exited, which it does only
+	// after every process of the show is gone and the lock is released.
+	if (!wait_readable(pidfd.get(), deadline)) {
+		spdlog::error("show {} still running after {}: guard pid {}{}", show, format_duration(timeout), *holder,
+			      record && record->show_pid ? ", show pid " + std::to_string(record->show_pid) : "");
+		return to_int(ExitCode::failure);
+	}
+	if (const auto next = lock_holder(*dir, show); next && next != holder)
+		spdlog::info("show {} stopped; guard pid {} has taken it over", show, *next);
+	else
+		spdlog::info("show {} stopped", show);
+	return 0;
+}
+
+} // namespace showguard

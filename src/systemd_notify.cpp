@@ -1,0 +1,120 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+#include "showguard/systemd_notify.hpp"
+
+#include <cerrno>
+#include <charconv>
+#include <cstdlib>
+#include <cstring>
+
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include <spdlog/spdlog.h>
+
+namespace showguard {
+
+namespace {
+
+std::optional<Duration> watchdog_from_environment()
+{
+	const char *usec = std::getenv("WATCHDOG_USEC");
+	if (!usec)
+		return std::nullopt;
+	if (const char *pid = std::getenv("WATCHDOG_PID"); pid && std::to_string(::getpid()) != pid)
+		return std::nullopt;
+	unsigned long long value = 0;
+	const std::string_view text = usec;
+	auto [p, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+	if (ec != std::errc{} || p != text.data() + text.size() || value == 0)
+		return std::nullopt;
+	// Ping at half the interval, as sd_watchdog_enabled(3) advises.
+	return std::chrono::duration_cast<Duration>(std::chrono::microseconds(value / 2));
+}
+
+} // namespace
+
+SystemdNotifier::SystemdNotifier(std::string show) : show_(std::move(show))
+{
+	const char *socket_path = std::getenv("NOTIFY_SOCKET");
+	if (!socket_path || !*socket_path)
+		return;
+	if (socket_path[0] != '/' && socket_path[0] != '@')
+		return; // vsock addresses are not for a guard on a Pi
+	if (std::strlen(socket_path) >= sizeof(sockaddr_un::sun_path))
+		return;
+	address_ = socket_path;
+	fd_.reset(::socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0));
+	watchdog_interval_ = watchdog_from_environment();
+}
+
+void SystemdNotifier::send(const std::string &message) noexcept
+{
+	if (!fd_)
+		return;
+	sockaddr_un addr{};
+	addr.sun_family = AF_UNIX;
+	std::memcpy(addr.sun_path, address_.data(), address_.size());
+	socklen_t length = static_cast<socklen_t>(offsetof(sockaddr_un, sun_path) + address_.size());
+	if (address_[0] == '@')
+		addr.sun_path[0] = '\0'; // abstract namespace
+	else
+		++length;                // include the terminating NUL
+	if (::sendto(fd_.get(), message.data(), message.size(), MSG_NOSIGNAL, reinterpret_cast<sockaddr *>(&addr),
+		     length) < 0) {
+		try {
+			spdlog::debug("cannot notify systemd at {}: {}", address_, std::strerror(errno));
+		} catch (...) {
+		}
+	}
+}
+
+void SystemdNotifier::show_changed(const ShowEvent &event)
+{
+	if (!fd_)
+		return;
+	const std::string pid = std::to_string(event.show_pid);
+	switch (event.state) {
+	case ShowState::starting:
+		send("STATUS=starting " + show_ + " (pid " + pid + ")");
+		break;
+	case ShowState::running: {
+		std::string message = "STATUS=running " + show_ + " (pid " + pid + ")";
+		if (event.restarts)
+			message += ", " + std::to_string(event.restarts) + " restart(s)";
+		if (!ready_sent_) {
+			message = "READY=1\n" + message;
+			ready_sent_ = true;
+			if (watchdog_interval_)
+				next_ping_ = Clock::now() + *watchdog_interval_;
+		}
+		send(message);
+		break;
+	}
+	case ShowState::restart_wait:
+		send("STATUS=restarting " + show_ + " in " + format_duration(event.restart_delay) + " after it " +
+		     (event.last_exit ? event.last_exit->describe() : std::string("ended")));
+		break;
+	case ShowState::stopping:
+		send("STOPPING=1\nSTATUS=stopping " + show_ + (event.show_pid ? " (pid " + pid + ")" : ""));
+		break;
+	case ShowState::finished:
+		send("STOPPING=1\nSTATUS=" + show_ + " ended: " +
+		     (event.last_exit ? event.last_exit->describe() : std::string("stopped")));
+		next_ping_.reset();
+		break;
+	}
+}
+
+std::optional<TimePoint> SystemdNotifier::next_deadline() const
+{
+	return next_ping_;
+}
+
+void SystemdNotifier::on_deadline(TimePoint now)
+{
+	send("WATCHDOG=1");
+	next_ping_ = now + *watchdog_interval_;
+}
+
+} // namespace showguard
