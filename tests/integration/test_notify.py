@@ -1,0 +1,99 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
+"""systemd readiness: notify messages on a datagram socket the test creates,
+and journal-style logging."""
+
+import os
+import socket
+import subprocess
+import time
+
+from harness import GuardTestCase, lock_is_held, main, showguard_cmd, wait_for, SLOW
+
+
+class NotifyTest(GuardTestCase):
+    def setUp(self):
+        super().setUp()
+        self.socket_path = self.path("notify.sock")
+        self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+        self.sock.bind(self.socket_path)
+        self.sock.settimeout(10 * SLOW)
+
+    def tearDown(self):
+        self.sock.close()
+        super().tearDown()
+
+    def receive_until(self, text):
+        messages = []
+        while True:
+            message = self.sock.recv(4096).decode()
+            messages.append(message)
+            if text in message:
+                return messages
+
+    def test_ready_status_stopping_and_no_leak_to_the_show(self):
+        env = dict(os.environ, NOTIFY_SOCKET=self.socket_path)
+        guard = self.start("starcourt", self.sh(
+            f"echo \"${{NOTIFY_SOCKET-unset}}\" > {self.path('inherited')}; exec sleep 30"), env=env)
+        messages = self.receive_until("READY=1")
+        ready = messages[-1]
+        self.assertTrue(lock_is_held(self.lock_path("starcourt")), "READY before the lock was held")
+        self.assertRegex(ready, r"READY=1\nSTATUS=running starcourt \(pid \d+\)")
+        self.assertEqual(self.wait_file("inherited").strip(), "unset")
+        guard.terminate()
+        messages = self.receive_until("STOPPING=1")
+        self.assertIn("STATUS=stopping starcourt", messages[-1])
+        guard.wait()
+
+    def test_waiting_and_restarting_status(self):
+        holder = self.start("starcourt", ["sleep", "1"])
+        wait_for(lambda: lock_is_held(self.lock_path("starcourt")))
+        env = dict(os.environ, NOTIFY_SOCKET=self.socket_path)
+        waiter = self.start("starcourt", self.sh("exit 3"), "--wait", "--restart", "on-failure",
+                            "--restart-delay", "100ms", "--restart-limit", "1", env=env)
+        messages = self.receive_until("STATUS=waiting for show starcourt")
+        self.assertIn(f"held by guard pid {holder.pid}", messages[-1])
+        messages = self.receive_until("STATUS=restarting starcourt in 100ms after it exited with status 3")
+        self.assertEqual(waiter.wait(10 * SLOW), 3)
+
+    def test_watchdog_pings_at_half_the_interval(self):
+        env = dict(os.environ, NOTIFY_SOCKET=self.socket_path, WATCHDOG_USEC="400000")
+        guard = self.start("starcourt", ["sleep", "30"], env=env)
+        self.receive_until("READY=1")
+        started = time.monotonic()
+        pings = 0
+        while pings < 4:
+            if "WATCHDOG=1" in self.sock.recv(4096).decode():
+                pings += 1
+        elapsed = time.monotonic() - started
+        # Four pings every 200 ms: about 0.8 s.
+        self.assertGreater(elapsed, 0.6)
+        self.assertLess(elapsed, 3 * SLOW)
+        guard.terminate()
+        guard.wait()
+
+    def test_journal_stream_gets_priority_prefixes(self):
+        err = open(self.path("stderr"), "w+")
+        st = os.fstat(err.fileno())
+        env = dict(os.environ, JOURNAL_STREAM=f"{st.st_dev}:{st.st_ino}")
+        result = subprocess.run(showguard_cmd("--show", "starcourt", "--lock-dir", self.lock_dir, "--",
+                                              "/bin/sh", "-c", "exit 0"),
+                                stderr=err, env=env, stdin=subprocess.DEVNULL)
+        self.assertEqual(result.returncode, 0)
+        err.seek(0)
+        lines = err.read().splitlines()
+        self.assertTrue(lines)
+        self.assertTrue(all(line.startswith("<6>") for line in lines), lines)
+        bad = subprocess.run(showguard_cmd("--show", "../x", "--", "true"), stderr=subprocess.PIPE,
+                             env=env, text=True)
+        # stderr is a pipe here, not the journal stream: plain format.
+        self.assertTrue(bad.stderr.startswith("showguard: error: "))
+        err2 = open(self.path("stderr2"), "w+")
+        st = os.fstat(err2.fileno())
+        env = dict(os.environ, JOURNAL_STREAM=f"{st.st_dev}:{st.st_ino}")
+        subprocess.run(showguard_cmd("--show", "../x", "--", "true"), stderr=err2, env=env)
+        err2.seek(0)
+        self.assertTrue(err2.read().startswith("<3>invalid show name"))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,152 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
+"""showguard status: the kernel's truth, every field, for every user."""
+
+import json
+import os
+import signal
+import subprocess
+import time
+import unittest
+from datetime import datetime
+
+from harness import GuardTestCase, lock_is_held, main, pid_alive, showguard_cmd, wait_for
+
+ROOT = os.geteuid() == 0
+
+
+class StatusTest(GuardTestCase):
+    def status(self, *args, user=None):
+        cmd = showguard_cmd("status", "--lock-dir", self.lock_dir, *args)
+        if user:
+            cmd = ["setpriv", f"--reuid={user}", "--regid=nogroup", "--clear-groups", *cmd]
+        return subprocess.run(cmd, capture_output=True, text=True)
+
+    def status_json(self, *args, user=None):
+        result = self.status("--json", *args, user=user)
+        self.assertEqual(result.returncode, 0, result.stderr)
+        return {(s["kind"], s["name"]): s for s in json.loads(result.stdout)["shows"]}
+
+    def start_running(self, show="starcourt", *options):
+        guard = self.start(show, self.sh(f"echo $$ > {self.path(show + '.pid')}; exec sleep 30"), *options)
+        show_pid = int(self.wait_file(show + ".pid"))
+        wait_for(lambda: "state=running" in open(os.path.join(self.lock_dir, show + ".state")).read())
+        return guard, show_pid
+
+    def test_json_fields_of_a_running_show(self):
+        before = time.time()
+        guard, show_pid = self.start_running("starcourt", "--resource", "dmx1")
+        shows = self.status_json()
+        s = shows[("show", "starcourt")]
+        self.assertEqual(s["state"], "running")
+        self.assertEqual(s["phase"], "running")
+        self.assertEqual(s["guard_pid"], guard.pid)
+        self.assertEqual(s["show_pid"], show_pid)
+        since = datetime.fromisoformat(s["since"])
+        self.assertIsNotNone(since.utcoffset())
+        self.assertLessEqual(abs(since.timestamp() - before), 5)
+        self.assertGreaterEqual(s["uptime_seconds"], 0)
+        self.assertEqual(s["host"], os.uname().nodename)
+        self.assertEqual(s["user"], subprocess.run(["id", "-un"], capture_output=True, text=True).stdout.strip())
+        self.assertIn("exec sleep 30", s["command"])
+        self.assertEqual(s["restarts"], 0)
+        self.assertEqual(s["resources"], ["dmx1"])
+        self.assertIsNone(s["last_exit"])
+        r = shows[("resource", "dmx1")]
+        self.assertEqual(r["state"], "running")
+        self.assertEqual(r["held_by"], "starcourt")
+        self.assertEqual(r["guard_pid"], guard.pid)
+        guard.terminate()
+        guard.wait()
+
+    def test_free_show_reports_how_its_last_run_ended(self):
+        self.run_guard("starcourt", self.sh("exit 4"))
+        s = self.status_json()[("show", "starcourt")]
+        self.assertEqual(s["state"], "free")
+        self.assertIsNone(s["guard_pid"])
+        self.assertEqual(s["last_exit"]["status"], 4)
+        self.assertEqual(s["last_exit"]["reason"], "exited with status 4")
+        self.assertIsNotNone(datetime.fromisoformat(s["last_exit"]["at"]).utcoffset())
+
+    def test_record_of_a_sigkilled_guard_is_never_reported_running(self):
+        guard, show_pid = self.start_running()
+        guard.send_signal(signal.SIGKILL)
+        guard.wait()
+        wait_for(lambda: not pid_alive(show_pid))
+        wait_for(lambda: not lock_is_held(self.lock_path("starcourt")))
+        # The record still says running; the kernel says free.
+        self.assertIn("state=running", open(os.path.join(self.lock_dir, "starcourt.state")).read())
+        s = self.status_json()[("show", "starcourt")]
+        self.assertEqual(s["state"], "free")
+        self.assertIsNone(s["guard_pid"])
+        self.assertIsNone(s["last_exit"]["status"])
+        table = self.status().stdout
+        self.assertRegex(table, r"starcourt\s+free")
+
+    def test_lock_held_by_something_else_reports_that_pid_only(self):
+        os.makedirs(self.lock_dir)
+        self.run_guard("starcourt", ["true"])
+        other = subprocess.Popen(["flock", self.lock_path("starcourt"), "sleep", "30"])
+        self.procs.append(other)
+        wait_for(lambda: lock_is_held(self.lock_path("starcourt")))
+        s = self.status_json()[("show", "starcourt")]
+        self.assertEqual(s["state"], "running")
+        self.assertEqual(s["guard_pid"], other.pid)
+        self.assertIsNone(s["show_pid"])
+
+    def test_table_is_aligned_and_named_unknown_show_exits_1(self):
+        guard, _ = self.start_running("starcourt")
+        self.run_guard("other", ["true"])
+        result = self.status()
+        self.assertEqual(result.returncode, 0)
+        lines = result.stdout.splitlines()
+        self.assertTrue(lines[0].startswith("NAME"))
+        columns = lines[0].index("STATE")
+        self.assertTrue(all(line[columns - 2:columns] == "  " for line in lines))
+        result = self.status("starcourt", "never-ran")
+        self.assertEqual(result.returncode, 1)
+        self.assertRegex(result.stdout, r"never-ran\s+unknown")
+        self.assertIn("show never-ran is unknown", result.stderr)
+        guard.terminate()
+        guard.wait()
+
+    def test_prometheus_textfile(self):
+        guard, _ = self.start_running("starcourt")
+        self.run_guard("other", self.sh("exit 2"))
+        text = self.status("--format", "prometheus").stdout
+        self.assertIn('showguard_show_up{show="starcourt"} 1', text)
+        self.assertIn('showguard_show_up{show="other"} 0', text)
+        self.assertIn('showguard_show_last_exit_status{show="other"} 2', text)
+        self.assertIn('showguard_show_restarts{show="starcourt"} 0', text)
+        self.assertRegex(text, r'showguard_show_since_seconds\{show="starcourt"\} \d+\.\d{3}')
+        self.assertIn("# TYPE showguard_show_up gauge", text)
+        guard.terminate()
+        guard.wait()
+
+    @unittest.skipUnless(ROOT, "needs root to run a root show and read it as nobody")
+    def test_unprivileged_user_sees_the_same_fields(self):
+        guard, _ = self.start_running("starcourt")
+        as_root = self.status_json()
+        as_nobody = self.status_json(user="nobody")
+        for s in (as_root, as_nobody):
+            s[("show", "starcourt")].pop("uptime_seconds")
+        self.assertEqual(as_nobody, as_root)
+        self.assertEqual(as_nobody[("show", "starcourt")]["state"], "running")
+        guard.terminate()
+        guard.wait()
+
+    def test_many_shows(self):
+        os.makedirs(self.lock_dir)
+        for i in range(1000):
+            with open(os.path.join(self.lock_dir, f"show{i}.lock"), "w"):
+                pass
+        started = time.monotonic()
+        result = self.status("--json")
+        elapsed = time.monotonic() - started
+        self.assertEqual(result.returncode, 0)
+        self.assertEqual(len(json.loads(result.stdout)["shows"]), 1000)
+        print(f"status --json over 1000 shows: {elapsed * 1000:.0f} ms")
+        self.assertLess(elapsed, 10)
+
+
+if __name__ == "__main__":
+    main()
