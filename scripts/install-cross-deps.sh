@@ -6,9 +6,10 @@
 #
 # Usage: scripts/install-cross-deps.sh [--arch arm64,armhf] [--dry-run]
 #
-# Idempotent: when everything is installed it neither updates the package lists nor calls
-# apt-get install (a second run takes well under a second); lists it refreshed less than six
-# hours ago are not refreshed again.
+# Idempotent: when everything is installed (or an architecture is served by a fallback sysroot
+# made since the last list update) it neither updates the package lists nor calls apt-get
+# (a second run takes well under a second); lists it refreshed less than six hours ago are not
+# refreshed again.
 #
 # Fallback: a target architecture's packages must have exactly the same versions as the
 # installed amd64 ones wherever a package is Multi-Arch: same (libc6-dev needs linux-libc-dev,
@@ -138,17 +139,37 @@ for arch in "${target_arches[@]}"; do
     [[ -z "${missing_target[$arch]// /}" ]] || any_missing=1
 done
 
-if (( any_missing == 0 && need_update == 0 )); then
-    say "all packages already installed for ${target_arches[*]}; nothing to do"
-    exit 0
-fi
-
 # Lists refreshed by this script less than six hours ago are fresh enough (a retry after a
 # failed architecture then costs seconds, not another round of downloads).
 stamp="${SHOWGUARD_CACHE:-/var/cache/showguard}/apt-lists-updated"
+lists_fresh=0
+[[ -n "$(find "$stamp" -mmin -360 2>/dev/null)" ]] && lists_fresh=1
+
+# An architecture already served by a fallback sysroot made (or checked) since the last list
+# update: the
+# multiarch install would fail the same way, so do not try again until the lists are refreshed.
+sysroot_of() { echo "${SHOWGUARD_CACHE:-/var/cache/showguard}/sysroot-$1"; }
+if (( ${#missing_host[@]} == 0 && need_update == 0 && lists_fresh )); then
+    any_missing=0
+    for arch in "${target_arches[@]}"; do
+        [[ -n "${missing_target[$arch]// /}" ]] || continue
+        if [[ "$(sysroot_of "$arch")/.showguard-sysroot" -nt "$stamp" ]]; then
+            say "$arch: using the fallback sysroot made after the last list update:" \
+                "-DSHOWGUARD_SYSROOT=$(sysroot_of "$arch")"
+        else
+            any_missing=1
+        fi
+    done
+fi
+
+if (( any_missing == 0 && need_update == 0 )); then
+    say "${target_arches[*]}: everything in place; nothing to do"
+    exit 0
+fi
+
 if (( dry_run )); then
     say "+ apt-get update"
-elif (( need_update == 0 )) && [[ -n "$(find "$stamp" -mmin -360 2>/dev/null)" ]]; then
+elif (( need_update == 0 && lists_fresh )); then
     say "package lists were updated at $(date -r "$stamp" '+%F %T'); not updating again"
 else
     update_indexes
@@ -176,7 +197,7 @@ done
 status=0
 for arch in "${failed[@]}"; do
     say "$arch: falling back to a Debian sysroot built from downloaded packages"
-    if root=$("$here/make-target-sysroot.sh" "$arch"); then
+    if root=$("$here/make-target-sysroot.sh" "$arch" "$(sysroot_of "$arch")"); then
         say "$arch: configure with -DSHOWGUARD_SYSROOT=$root"
     else
         say "$arch: the sysroot could not be built either"

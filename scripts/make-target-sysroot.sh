@@ -48,6 +48,7 @@ manifest=$(apt-cache show --no-all-versions "${closure[@]}" |
            awk '/^Package:/{p=$2} /^Version:/{print p "=" $2}' | sort -u)
 if [[ -f "$root/.showguard-sysroot" ]] && [[ "$(cat "$root/.showguard-sysroot")" == "$manifest" ]]; then
     say "$root is up to date (${#closure[@]} packages)"
+    touch "$root/.showguard-sysroot"   # checked against the current package lists
     echo "$root"
     exit 0
 fi

@@ -7,6 +7,12 @@
 # e.g. a mounted Raspberry Pi OS image or scripts/make-target-sysroot.sh's output. Unset: the
 # multiarch packages installed on this machine (/usr/lib/<triplet>, /usr/include/<triplet>).
 #
+# With a sysroot, Debian's cross gcc still puts its own cross libc first: crt files, libc.so and
+# the libc headers come from /usr/<triplet> (libc6-dev-<arch>-cross, glibc 2.36 on bookworm),
+# the other libraries and headers from the sysroot. Fine for a bookworm-based Raspberry Pi OS
+# (also glibc 2.36); binaries linked so need GLIBC_2.34 or newer on the target, so an older
+# (bullseye, glibc 2.31) image cannot run them.
+#
 # CMake reads a toolchain file again for every try_compile, in a project of its own; whatever
 # this file needs there is forwarded through CMAKE_TRY_COMPILE_PLATFORM_VARIABLES.
 
