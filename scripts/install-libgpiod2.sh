@@ -64,6 +64,7 @@ if (( ! refresh )) && prefix_ok; then
 fi
 
 # --- private apt configuration ---------------------------------------------------------------
+# shellcheck source=/dev/null
 . /etc/os-release
 codename=${VERSION_CODENAME:?no VERSION_CODENAME in /etc/os-release}
 suite="$codename-backports"
