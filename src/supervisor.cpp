@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <charconv>
+#include <cstring>
 #include <dirent.h>
 #include <fstream>
 #include <string>
@@ -124,8 +125,13 @@ int Supervisor::run()
 {
 	// Orphans of the show's processes are re-parented to us rather than to
 	// init, so we can wait for them before releasing the lock.
+	// Only user-mode emulators (qemu-user) refuse this; a real kernel since
+	// 3.4 does not. Without it the show itself is still guarded, but what it
+	// leaves behind escapes to init.
 	if (::prctl(PR_SET_CHILD_SUBREAPER, 1) < 0)
-		throw_errno(ExitCode::os_error, "cannot become a child subreaper");
+		spdlog::warn("show {}: cannot become a child subreaper ({}); processes the show leaves behind "
+			     "will not be stopped",
+			     options_.show, std::strerror(errno));
 
 	start_show();
 	while (!done_) {
