@@ -10,4 +10,5 @@
 set(SHOWGUARD_TARGET_TRIPLET aarch64-linux-gnu)
 set(SHOWGUARD_TARGET_PROCESSOR aarch64)
 set(SHOWGUARD_TARGET_QEMU qemu-aarch64)
+set(SHOWGUARD_TARGET_LOADER ld-linux-aarch64.so.1)
 include("${CMAKE_CURRENT_LIST_DIR}/debian-cross.cmake")

@@ -11,4 +11,5 @@
 set(SHOWGUARD_TARGET_TRIPLET arm-linux-gnueabihf)
 set(SHOWGUARD_TARGET_PROCESSOR arm)
 set(SHOWGUARD_TARGET_QEMU qemu-arm)
+set(SHOWGUARD_TARGET_LOADER ld-linux-armhf.so.3)
 include("${CMAKE_CURRENT_LIST_DIR}/debian-cross.cmake")

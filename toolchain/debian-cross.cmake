@@ -59,7 +59,15 @@ else()
   set(CMAKE_FIND_ROOT_PATH_MODE_LIBRARY BOTH)
   set(CMAKE_FIND_ROOT_PATH_MODE_INCLUDE BOTH)
   set(CMAKE_FIND_ROOT_PATH_MODE_PACKAGE BOTH)
-  set(_showguard_qemu_root "/usr/${SHOWGUARD_TARGET_TRIPLET}")
+  # qemu's -L root: the target's own libc6:<arch> (multiarch, loader in /lib) when installed,
+  # else the cross toolchain's copy in /usr/<triplet>. The first matters: a dynamically linked
+  # program that forks hangs in the child under qemu-user 7.2 with the cross copy
+  # (libc6-arm64-cross 2.36-8cross1), and runs with Debian's libc6:arm64 2.36-9+deb12u14.
+  if(EXISTS "/lib/${SHOWGUARD_TARGET_LOADER}")
+    set(_showguard_qemu_root "/")
+  else()
+    set(_showguard_qemu_root "/usr/${SHOWGUARD_TARGET_TRIPLET}")
+  endif()
 endif()
 
 # pkgconf:<arch> ships <triplet>-pkg-config, whose search path is the target's pkgconfig
