@@ -9,6 +9,7 @@
 #
 # Output: a directory under ${SHOWGUARD_CACHE:-/var/cache/showguard}/kernel/ holding
 #   vmlinuz           the stock kernel image
+#   vmlinux           amd64: the same kernel uncompressed, booted through its PVH entry
 #   modules/*.ko      every module the test VM has to load (configfs is =m in Debian)
 #   modules/order     the .ko file names in load order (dependencies first)
 #   config            the kernel's .config, for reference
@@ -230,6 +231,24 @@ vermagic="$(modinfo_field "$work/out/modules/gpio-sim.ko" vermagic)"
     || die "gpio-sim.ko has vermagic '$vermagic', not $kernel_release"
 
 cp "$work/root/boot/vmlinuz-$kernel_release" "$work/out/vmlinuz"
+kernel_image=vmlinuz
+# Under TCG, decompressing the xz bzImage takes seconds of every boot. A kernel with
+# CONFIG_PVH can instead be started from its uncompressed ELF image: QEMU's -kernel
+# loads it through the Xen PVH entry note, which halves the amd64 boot time.
+if [[ "$arch" == amd64 ]] && grep -q '^CONFIG_PVH=y' "$headers/.config" \
+        && grep -q '^CONFIG_KERNEL_XZ=y' "$headers/.config"; then
+    xz_offset="$(LC_ALL=C grep -abo $'\xfd7zXZ' "$work/out/vmlinuz" | head -n1 | cut -d: -f1 || true)"
+    # xz stops reading at the end of its stream, so tail's SIGPIPE is expected.
+    if [[ -n "$xz_offset" ]] \
+        && xz -dc --single-stream <(tail -c +"$((xz_offset + 1))" "$work/out/vmlinuz") \
+            >"$work/out/vmlinux" 2>/dev/null \
+        && readelf -nW "$work/out/vmlinux" 2>/dev/null | grep -q '^ *Xen '; then
+        kernel_image=vmlinux
+    else
+        log "warning: no PVH vmlinux could be extracted; the VM boots the bzImage"
+        rm -f "$work/out/vmlinux"
+    fi
+fi
 cp "$headers/.config" "$work/out/config"
 cp "$work/build.log" "$work/out/build.log"
 printf '%s\n' "$manifest" >"$work/out/manifest"
@@ -242,6 +261,7 @@ KERNEL_ARCH=$arch
 KERNEL_RELEASE=$kernel_release
 KERNEL_VERSION=$kernel_version
 KERNEL_CONSOLE=$console
+KERNEL_IMAGE=$kernel_image
 EOF
 touch "$work/out/.complete"
 

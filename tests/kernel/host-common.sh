@@ -108,28 +108,35 @@ apt_download() {
     fi
 }
 
-# unpacked_package NAME ARCH: unpack the candidate NAME:ARCH .deb once into the cache
-# and print the directory (its root holds the package's usr/...).
-unpacked_package() {
-    local name="$1" arch="$2" version dir tmp
+# unpacked_packages ARCH NAME...: unpack the candidate versions of NAME:ARCH... (the
+# .debs, not their dependencies) once into one directory of the cache and print it.
+unpacked_packages() {
+    local arch="$1" name version dir tmp deb
+    shift
+    local -a specs=()
     ensure_foreign_arch "$arch"
-    version="$(candidate_version "$name:$arch")"
-    if [[ -z "$version" ]]; then
-        apt_update
+    for name in "$@"; do
         version="$(candidate_version "$name:$arch")"
-        [[ -n "$version" ]] || die "apt knows no package $name:$arch"
-    fi
-    dir="$SHOWGUARD_CACHE/debs/$name-$arch-${version//:/_}"
+        if [[ -z "$version" ]]; then
+            apt_update
+            version="$(candidate_version "$name:$arch")"
+            [[ -n "$version" ]] || die "apt knows no package $name:$arch"
+        fi
+        specs+=("$name:$arch=$version")
+    done
+    dir="$SHOWGUARD_CACHE/debs/$arch-$(printf '%s\n' "${specs[@]}" | sha256sum | cut -c1-16)"
     if [[ ! -f "$dir/.complete" ]]; then
         mkdir -p "$SHOWGUARD_CACHE/debs"
         tmp="$(mktemp -d "$dir.XXXXXX")"
         chmod 755 "$tmp"
-        apt_download "$tmp/deb" "$name:$arch=$version"
-        dpkg -x "$tmp"/deb/*.deb "$tmp/root"
-        rm -rf "$tmp/deb"
+        apt_download "$tmp/deb" "${specs[@]}"
+        for deb in "$tmp"/deb/*.deb; do
+            dpkg -x "$deb" "$tmp/root"
+        done
+        printf '%s\n' "${specs[@]}" >"$tmp/root/.packages"
         touch "$tmp/root/.complete"
         rm -rf "$dir"
-        mv "$tmp/root" "$dir"
+        mv -T "$tmp/root" "$dir"
         rm -rf "$tmp"
     fi
     printf '%s\n' "$dir"
