@@ -193,7 +193,7 @@ fi
 
 moddir="$work/root/lib/modules/$kernel_release"
 modinfo_field() { # KO FIELD: the value of FIELD= in the module's .modinfo section
-    readelf -p .modinfo "$1" | sed -n "s/^ *\[ *[0-9a-f]*\] *$2=//p" | head -n1
+    readelf -p .modinfo "$1" | sed -n "s/^ *\[ *[0-9a-f]*\] *$2=//p" | sed -n 1p
 }
 find_module() { # NAME: path of NAME.ko in the stock tree ('-' and '_' are the same)
     local alt
@@ -242,7 +242,7 @@ if [[ "$arch" == amd64 ]] && grep -q '^CONFIG_PVH=y' "$headers/.config" \
     if [[ -n "$xz_offset" ]] \
         && xz -dc --single-stream <(tail -c +"$((xz_offset + 1))" "$work/out/vmlinuz") \
             >"$work/out/vmlinux" 2>/dev/null \
-        && readelf -nW "$work/out/vmlinux" 2>/dev/null | grep -q '^ *Xen '; then
+        && readelf -nW "$work/out/vmlinux" 2>/dev/null | grep -c '^ *Xen ' >/dev/null; then
         kernel_image=vmlinux
     else
         log "warning: no PVH vmlinux could be extracted; the VM boots the bzImage"

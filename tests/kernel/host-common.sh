@@ -35,7 +35,7 @@ apt_update() {
 missing_packages() {
     local p
     for p in "$@"; do
-        dpkg-query -W -f='${Status}\n' "$p" 2>/dev/null | grep -q '^install ok installed$' \
+        [[ "$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null)" == "install ok installed" ]] \
             || printf '%s\n' "$p"
     done
 }
@@ -47,12 +47,15 @@ apt_install() {
     ((${#missing[@]})) || return 0
     apt_update
     log "installing: ${missing[*]}"
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >&2
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq -o Dpkg::Use-Pty=0 --no-install-recommends "${missing[@]}" >&2
 }
 
 ensure_foreign_arch() {
     [[ "$1" == "$HOST_ARCH" ]] && return 0
-    dpkg --print-foreign-architectures | grep -qx "$1" && return 0
+    # Not `| grep -q`: under pipefail its early exit can fail the pipeline with SIGPIPE.
+    local foreign
+    foreign="$(dpkg --print-foreign-architectures)"
+    [[ $'\n'"$foreign"$'\n' == *$'\n'"$1"$'\n'* ]] && return 0
     log "dpkg --add-architecture $1"
     dpkg --add-architecture "$1"
     _apt_updated=0
@@ -65,8 +68,10 @@ apt_fingerprint() {
     {
         dpkg --print-architecture
         dpkg --print-foreign-architectures
-        stat -c '%n %s %Y' /var/lib/apt/lists/* /etc/apt/sources.list \
-            /etc/apt/sources.list.d/* /etc/apt/preferences /etc/apt/preferences.d/* 2>/dev/null
+        # Regular files only: apt touches lists/partial/ on every download.
+        find /var/lib/apt/lists /etc/apt/sources.list /etc/apt/sources.list.d \
+            /etc/apt/preferences /etc/apt/preferences.d -maxdepth 1 -type f ! -name lock \
+            -printf '%p %s %T@\n' 2>/dev/null | LC_ALL=C sort
     } | sha256sum | cut -c1-32
 }
 

@@ -138,6 +138,7 @@ declare -A copied_libs=()
 copy_lib() { # SONAME HOSTPATH: into the guest's default library directory
     [[ -n "${copied_libs[$1]:-}" ]] && return 0
     copied_libs[$1]="$2"
+    ((verbose)) && log "library $1 <- $2"
     cp -L "$2" "$root/usr/lib/$triplet/$1"
 }
 
@@ -207,7 +208,8 @@ install_program() { # HOSTPATH GUESTNAME
 
 install_program "$binary" showguard
 base="${binary##*/}"
-[[ "$base" == showguard ]] || ln -s showguard "$root/bin/$base"
+# Also under its own name, unless that is taken (a static busybox as the binary).
+[[ "$base" == showguard || -e "$root/bin/$base" ]] || ln -s showguard "$root/bin/$base"
 for x in ${extras[@]+"${extras[@]}"}; do
     [[ ! -e "$root/bin/${x##*/}" || "${x##*/}" == "$base" ]] \
         || die "two programs named ${x##*/}"
@@ -303,8 +305,9 @@ end_line="$(grep '^==ktest-end== rc=' <<<"$clean" | tail -n1 || true)"
 [[ -n "$end_line" ]] \
     || verdict 1 "FAIL: the VM stopped before the test script finished (kernel panic?)"
 script_rc="${end_line##*rc=}"
+# The script's last line; kernel messages on the console (--verbose) do not count.
 last="$(sed -n '/^==ktest-begin==/,/^==ktest-end==/p' <<<"$clean" \
-    | sed '1d;$d' | grep -v '^[[:space:]]*$' | tail -n1 || true)"
+    | sed '1d;$d' | grep -Ev '^[[:space:]]*$|^\[ *[0-9]+\.[0-9]+\] ' | tail -n1 || true)"
 
 if [[ "$last" =~ ^SKIP:[[:space:]]*(.*)$ ]]; then
     verdict 77 "SKIP: ${BASH_REMATCH[1]}"

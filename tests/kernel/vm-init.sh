@@ -1,4 +1,5 @@
 #!/bin/busybox sh
+# shellcheck shell=dash
 # /init of the kernel-tier VM (busybox ash). run-vm.sh packs it into the initramfs with
 # /ktest/config, the modules, the test script and lib.sh. It mounts the usual file
 # systems, loads gpio-sim, runs the test between two marker lines that run-vm.sh looks
@@ -37,8 +38,9 @@ setup_failed() {
 while read -r ko; do
     insmod "/ktest/modules/$ko" || setup_failed "insmod $ko"
 done </ktest/modules/order
-mountpoint -q /sys/kernel/config || mount -t configfs configfs /sys/kernel/config \
-    || setup_failed "mount configfs"
+# (Debian's busybox-static has no mountpoint applet.)
+grep -q ' /sys/kernel/config configfs ' /proc/mounts \
+    || mount -t configfs configfs /sys/kernel/config || setup_failed "mount configfs"
 [ -d /sys/kernel/config/gpio-sim ] || setup_failed "no /sys/kernel/config/gpio-sim after insmod"
 
 hostname ktest
