@@ -250,14 +250,15 @@ boot_started=$(date +%s.%N)
 timeout --kill-after=5 "$timeout_s" "$qemu" "${qemu_args[@]}" </dev/null >"$console" 2>&1 &
 vm_pid=$!
 
-# Stream the test's part of the console while the VM runs.
+# Stream the test's part of the console while the VM runs. The markers are matched
+# anywhere in a line: firmware may leave a line unterminated ("Booting from ROM..").
 if ((verbose)); then
     filter='{ sub(/\r$/, ""); print; fflush() }'
 else
     filter='{ sub(/\r$/, "") }
-            /^==ktest-end==/ { on = 0 }
+            /==ktest-end==/ { on = 0 }
             on { print; fflush() }
-            /^==ktest-begin==/ { on = 1 }'
+            /==ktest-begin==/ { on = 1 }'
 fi
 tail -n +1 -s 0.1 -f --pid="$vm_pid" "$console" | awk "$filter" &
 tail_pid=$!
@@ -284,10 +285,10 @@ save_log() {
 verdict() { # STATUS MESSAGE
     log "$2 [$arch, ${script_name}, VM ${vm_secs} s, total ${total_secs} s]"
     if [[ "$1" -ne 0 && "$1" -ne 77 ]] || [[ -n "$keep_log" ]]; then save_log; fi
-    if [[ "$1" -ne 0 && "$1" -ne 77 ]] && ! grep -q '^==ktest-end==' <<<"$clean"; then
+    if [[ "$1" -ne 0 && "$1" -ne 77 ]] && ! grep -q '==ktest-end==' <<<"$clean"; then
         # The test did not run to its end: what the kernel said last is the clue.
         log "last console lines:"
-        grep -v '^==ktest' <<<"$clean" | tail -n 20 | sed 's/^/    /' >&2
+        grep -v '==ktest-' <<<"$clean" | tail -n 20 | sed 's/^/    /' >&2
     fi
     exit "$1"
 }
@@ -296,17 +297,17 @@ clean="$(tr -d '\r' <"$console")"
 if [[ "$vm_status" -eq 124 || "$vm_status" -eq 137 ]]; then
     verdict 124 "TIMEOUT: the VM did not finish within ${timeout_s} s and was killed"
 fi
-if grep -q '^==ktest-setup-failed==' <<<"$clean"; then
-    verdict 1 "FAIL: VM setup failed: $(sed -n 's/^==ktest-setup-failed== //p' <<<"$clean" | head -n1)"
+if grep -q '==ktest-setup-failed==' <<<"$clean"; then
+    verdict 1 "FAIL: VM setup failed: $(sed -n 's/.*==ktest-setup-failed== //p' <<<"$clean" | head -n1)"
 fi
-grep -q '^==ktest-begin==' <<<"$clean" \
+grep -q '==ktest-begin==' <<<"$clean" \
     || verdict 1 "FAIL: the VM stopped before the test started (QEMU status $vm_status)"
-end_line="$(grep '^==ktest-end== rc=' <<<"$clean" | tail -n1 || true)"
+end_line="$(grep -o '==ktest-end== rc=[0-9]*' <<<"$clean" | tail -n1 || true)"
 [[ -n "$end_line" ]] \
     || verdict 1 "FAIL: the VM stopped before the test script finished (kernel panic?)"
 script_rc="${end_line##*rc=}"
 # The script's last line; kernel messages on the console (--verbose) do not count.
-last="$(sed -n '/^==ktest-begin==/,/^==ktest-end==/p' <<<"$clean" \
+last="$(sed -n '/==ktest-begin==/,/==ktest-end==/p' <<<"$clean" \
     | sed '1d;$d' | grep -Ev '^[[:space:]]*$|^\[ *[0-9]+\.[0-9]+\] ' | tail -n1 || true)"
 
 if [[ "$last" =~ ^SKIP:[[:space:]]*(.*)$ ]]; then

@@ -30,6 +30,7 @@ halt_vm() {
 }
 
 setup_failed() {
+    echo
     echo "==ktest-setup-failed== $*"
     dmesg | tail -n 30
     halt_vm
@@ -48,6 +49,8 @@ export SHOWGUARD=/bin/showguard HOME=/root TMPDIR=/tmp KTEST_ARCH KTEST_KERNEL
 mkdir -p /root
 cd /ktest || setup_failed "no /ktest"
 
+# The blank line ends whatever the firmware left unterminated on the console.
+echo
 echo "==ktest-begin== $KTEST_SCRIPT on $KTEST_KERNEL ($KTEST_ARCH)"
 sh "/ktest/$KTEST_SCRIPT" </dev/null 2>&1
 rc=$?
