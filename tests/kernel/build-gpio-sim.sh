@@ -265,12 +265,17 @@ KERNEL_IMAGE=$kernel_image
 EOF
 touch "$work/out/.complete"
 
-# Publish in one rename. A concurrent run that got there first is just as good.
-if [[ -e "$out" ]]; then
+# Publish in one rename. A result that a concurrent run published meanwhile is just as
+# good, and may be in use: keep it unless --force asked for a rebuild.
+if [[ -f "$out/.complete" && $force -eq 0 ]]; then
+    log "a concurrent run published $out first; using it"
+else
+    if [[ -e "$out" ]]; then
+        rm -rf "$out.old"
+        mv -T "$out" "$out.old"
+    fi
+    mv -T "$work/out" "$out" 2>/dev/null || [[ -f "$out/.complete" ]] || die "cannot publish $out"
     rm -rf "$out.old"
-    mv "$out" "$out.old"
 fi
-mv -T "$work/out" "$out" 2>/dev/null || [[ -f "$out/.complete" ]] || die "cannot publish $out"
-rm -rf "$out.old"
 log "done: modules ${order[*]} for $kernel_release"
 printf '%s\n' "$out"

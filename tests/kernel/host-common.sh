@@ -28,7 +28,7 @@ apt_update() {
     log "apt-get update"
     # It can exit non-zero for a transient foreign-architecture index mismatch; the
     # install or download that follows is the real check.
-    apt-get update -qq >&2 || log "warning: apt-get update exited non-zero; carrying on"
+    apt-get update -qq -o DPkg::Lock::Timeout=300 >&2 || log "warning: apt-get update exited non-zero; carrying on"
 }
 
 # Prints those of the packages (NAME or NAME:ARCH) that are not installed.
@@ -47,7 +47,7 @@ apt_install() {
     ((${#missing[@]})) || return 0
     apt_update
     log "installing: ${missing[*]}"
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq -o Dpkg::Use-Pty=0 --no-install-recommends "${missing[@]}" >&2
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq -o Dpkg::Use-Pty=0 -o DPkg::Lock::Timeout=300 --no-install-recommends "${missing[@]}" >&2
 }
 
 ensure_foreign_arch() {
@@ -140,8 +140,12 @@ unpacked_packages() {
         done
         printf '%s\n' "${specs[@]}" >"$tmp/root/.packages"
         touch "$tmp/root/.complete"
-        rm -rf "$dir"
-        mv -T "$tmp/root" "$dir"
+        # A concurrent run may have published (and be using) the same directory.
+        if [[ ! -f "$dir/.complete" ]]; then
+            rm -rf "$dir"
+            mv -T "$tmp/root" "$dir" 2>/dev/null || [[ -f "$dir/.complete" ]] \
+                || die "cannot publish $dir"
+        fi
         rm -rf "$tmp"
     fi
     printf '%s\n' "$dir"
