@@ -79,7 +79,7 @@ apt_fingerprint() {
 # Images that disable apt's binary cache (Dir::Cache::pkgcache "") spend over a second
 # parsing the lists on every apt-cache call; this keeps a cache hit of the tier instant.
 apt_cache() {
-    local dir="$SHOWGUARD_CACHE/apt-query" file
+    local dir="$SHOWGUARD_CACHE/kernel/apt-query" file
     file="$dir/$( { apt_fingerprint; printf '%s\n' "$@"; } | sha256sum | cut -c1-32)"
     if [[ ! -f "$file" ]]; then
         mkdir -p "$dir"
@@ -129,9 +129,9 @@ unpacked_packages() {
         fi
         specs+=("$name:$arch=$version")
     done
-    dir="$SHOWGUARD_CACHE/debs/$arch-$(printf '%s\n' "${specs[@]}" | sha256sum | cut -c1-16)"
+    dir="$SHOWGUARD_CACHE/kernel/debs/$arch-$(printf '%s\n' "${specs[@]}" | sha256sum | cut -c1-16)"
     if [[ ! -f "$dir/.complete" ]]; then
-        mkdir -p "$SHOWGUARD_CACHE/debs"
+        mkdir -p "$SHOWGUARD_CACHE/kernel/debs"
         tmp="$(mktemp -d "$dir.XXXXXX")"
         chmod 755 "$tmp"
         apt_download "$tmp/deb" "${specs[@]}"
