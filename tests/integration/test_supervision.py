@@ -7,10 +7,11 @@ import os
 import signal
 import time
 
-from harness import GuardTestCase, lock_is_held, main, pid_alive, wait_for, SLOW
+from harness import GuardTestCase, lock_is_held, main, needs_subreaper, pid_alive, wait_for, SLOW
 
 
 class SupervisionTest(GuardTestCase):
+    @needs_subreaper
     def test_leftover_daemon_is_stopped_before_the_lock_is_released(self):
         # The show double-forks a daemon into its own session and exits.
         script = (f"setsid sh -c 'echo $$ > {self.path('daemon')}; exec sleep 60' & "
@@ -24,6 +25,7 @@ class SupervisionTest(GuardTestCase):
         self.assertLess(time.monotonic() - started, 5 * SLOW)
         self.assertIn("left behind", result.stderr)
 
+    @needs_subreaper
     def test_leftover_that_ignores_sigterm_is_killed_after_the_kill_timeout(self):
         script = (f"sh -c 'trap \"\" TERM; echo $$ > {self.path('stubborn')}; "
                   f"while :; do sleep 0.1; done' & sleep 0.3; exit 0")
