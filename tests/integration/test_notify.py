@@ -3,6 +3,7 @@
 and journal-style logging."""
 
 import os
+import re
 import socket
 import subprocess
 import time
@@ -45,7 +46,7 @@ class NotifyTest(GuardTestCase):
         guard.wait()
 
     def test_waiting_and_restarting_status(self):
-        holder = self.start("starcourt", ["sleep", "1"])
+        holder = self.start("starcourt", ["sleep", str(SLOW)])
         wait_for(lambda: lock_is_held(self.lock_path("starcourt")))
         env = dict(os.environ, NOTIFY_SOCKET=self.socket_path)
         waiter = self.start("starcourt", self.sh("exit 3"), "--wait", "--restart", "on-failure",
@@ -82,7 +83,8 @@ class NotifyTest(GuardTestCase):
         err.seek(0)
         lines = err.read().splitlines()
         self.assertTrue(lines)
-        self.assertTrue(all(line.startswith("<6>") for line in lines), lines)
+        self.assertTrue(all(re.match(r"<[0-7]>", line) for line in lines), lines)
+        self.assertTrue(any(line.startswith("<6>show starcourt: running") for line in lines), lines)
         bad = subprocess.run(showguard_cmd("--show", "../x", "--", "true"), stderr=subprocess.PIPE,
                              env=env, text=True)
         # stderr is a pipe here, not the journal stream: plain format.

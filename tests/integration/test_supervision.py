@@ -58,14 +58,15 @@ class SupervisionTest(GuardTestCase):
         wait_for(lambda: not lock_is_held(self.lock_path("starcourt")), message="lock release")
 
     def test_no_second_copy_can_start_while_a_killed_guards_show_winds_down(self):
-        script = (f"trap 'sleep 1; exit 0' TERM; echo $$ > {self.path('pid')}; "
+        script = (f"trap 'sleep {2 * SLOW}; exit 0' TERM; echo $$ > {self.path('pid')}; "
                   f"while :; do sleep 0.1; done")
         guard = self.start("starcourt", self.sh(script))
-        self.wait_file("pid")
+        show = int(self.wait_file("pid"))
         guard.send_signal(signal.SIGKILL)
         guard.wait()
         result = self.run_guard("starcourt", ["true"])
         self.assertEqual(result.returncode, 75, result.stderr)
+        self.assertTrue(pid_alive(show), "the show ended before the second guard was tried")
 
     def test_stop_escalates_to_sigkill_after_the_kill_timeout(self):
         script = f"trap '' TERM; echo $$ > {self.path('pid')}; while :; do sleep 0.1; done"
