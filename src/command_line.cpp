@@ -20,7 +20,10 @@ namespace {
 constexpr const char *guard_usage = "Usage: showguard --show NAME [options] [-- PROGRAM [ARGS...]]\n"
 				    "       showguard status [NAME...] [--json | --format table|json|prometheus]\n"
 				    "       showguard stop NAME [--timeout DURATION]\n"
-				    "       showguard check-config [NAME...]\n";
+				    "       showguard check-config [NAME...]\n"
+				    "       showguard boards\n"
+				    "       showguard led-test [--led SPEC | --board NAME] [--led-active-low] [--show NAME]\n"
+				    "       showguard led-reset --show NAME [--led SPEC | --board NAME] [--led-active-low]\n";
 
 constexpr const char *exit_status_help = R"(
 Exit status:
@@ -40,6 +43,19 @@ Exit status:
   78                configuration error
   1                 status: a named show is unknown; stop: timed out;
                     check-config: a problem was found
+)";
+
+constexpr const char *led_help = R"(
+Status LED (SPEC):
+  none              no LED (the default unless a board or config names one)
+  term              a simulated LED: its changes are printed on stderr
+  gpio:LINE_NAME    the GPIO line of that name on any chip, e.g. gpio:GPIO17
+  gpio:CHIP:OFFSET  CHIP is a device path, a name (gpiochip0) or a label
+                    (pinctrl-rp1)
+  sysfs:PATH        an LED-class device, e.g. sysfs:/sys/class/leds/ACT
+The LED is steady on while the show runs, blinks fast while it starts, slowly
+while a restart is pending, flashes briefly while it stops, and is off
+whenever the show's lock is not held.
 )";
 
 [[noreturn]] void usage_error(const std::string &message)
@@ -62,6 +78,23 @@ void add_common_options(po::options_description &desc)
 		("config", po::value<std::string>(), "global config file (default /etc/showguard/showguard.conf if it exists)")
 		("help,h", "print this help and exit");
 	// clang-format on
+}
+
+void add_led_options(po::options_description &desc, bool required)
+{
+	// clang-format off
+	desc.add_options()
+		("led", po::value<std::string>()->value_name("SPEC"), "status LED: none, term, gpio:LINE_NAME, gpio:CHIP:OFFSET "
+		                                                      "or sysfs:PATH (default: the board's, else none)")
+		("led-active-low", po::value<std::string>()->implicit_value("yes")->value_name("yes|no"),
+		                   "the LED lights when its line is low")
+		("board", po::value<std::string>()->value_name("NAME"), "board definition boards/NAME.conf: its default LED "
+		                                                        "(see 'showguard boards')")
+		("board-file", po::value<std::string>()->value_name("PATH"), "board definition file (wins over --board)");
+	// clang-format on
+	if (required)
+		desc.add_options()("led-required", po::value<std::string>()->implicit_value("yes")->value_name("yes|no"),
+				   "an LED that cannot be driven is an error (exit 69), not a warning");
 }
 
 po::options_description guard_options()
@@ -87,6 +120,7 @@ po::options_description guard_options()
 		("log-level", po::value<std::string>(), "trace, debug, info, warn, error or off (default info)")
 		("version", "print the version and exit");
 	// clang-format on
+	add_led_options(desc, true);
 	add_common_options(desc);
 	return desc;
 }
@@ -110,11 +144,31 @@ po::variables_map parse_options(const std::vector<std::string> &args, const po::
 	return vm;
 }
 
-std::string help_text(const char *intro, const po::options_description &desc)
+std::string help_text(const char *intro, const po::options_description &desc, bool with_led = false)
 {
 	std::ostringstream out;
-	out << guard_usage << "\n" << intro << "\n\n" << desc << exit_status_help;
+	out << guard_usage << "\n" << intro << "\n\n" << desc << (with_led ? led_help : "") << exit_status_help;
 	return out.str();
+}
+
+// The config-key options given on the command line, as the command-line
+// layer of settings.
+void collect_settings(const po::variables_map &vm, CommandLine &cl)
+{
+	for (const auto &[key, value] : vm) {
+		if (!is_config_key(key))
+			continue;
+		auto &values = cl.settings[key];
+		if (is_repeatable(key))
+			for (const auto &v : value.as<std::vector<std::string>>())
+				values.push_back({v, ""});
+		else
+			values.push_back({value.as<std::string>(), ""});
+	}
+	// Check every command-line value now, so a usage error comes before
+	// any config file is read.
+	GuardOptions scratch;
+	apply_settings(cl.settings, scratch);
 }
 
 void read_common(const po::variables_map &vm, CommandLine &cl)
@@ -136,7 +190,7 @@ void parse_guard(const std::vector<std::string> &args, CommandLine &cl)
 	const po::variables_map vm = parse_options(args, desc, po::positional_options_description{});
 	if (vm.count("help")) {
 		cl.verb = Verb::help;
-		cl.help = help_text("Runs PROGRAM only while holding the lock of show NAME.", desc);
+		cl.help = help_text("Runs PROGRAM only while holding the lock of show NAME.", desc, true);
 		return;
 	}
 	if (vm.count("version")) {
@@ -147,21 +201,7 @@ void parse_guard(const std::vector<std::string> &args, CommandLine &cl)
 		usage_error("missing --show NAME");
 	cl.show = checked_name("show", vm["show"].as<std::string>());
 	read_common(vm, cl);
-
-	for (const auto &[key, value] : vm) {
-		if (!is_config_key(key))
-			continue;
-		auto &values = cl.settings[key];
-		if (is_repeatable(key))
-			for (const auto &v : value.as<std::vector<std::string>>())
-				values.push_back({v, ""});
-		else
-			values.push_back({value.as<std::string>(), ""});
-	}
-	// Check every command-line value now, so a usage error comes before
-	// any config file is read.
-	GuardOptions scratch;
-	apply_settings(cl.settings, scratch);
+	collect_settings(vm, cl);
 }
 
 void parse_subcommand(Verb verb, const std::vector<std::string> &args, CommandLine &cl)
@@ -188,6 +228,27 @@ void parse_subcommand(Verb verb, const std::vector<std::string> &args, CommandLi
 			("lock-dir", po::value<std::string>(), "directory of the lock files");
 		// clang-format on
 		positional.add("names", 1);
+	} else if (verb == Verb::boards) {
+		intro = "Lists the board definitions: name, default LED, GPIO chip, description.";
+	} else if (verb == Verb::led_test || verb == Verb::led_reset) {
+		if (verb == Verb::led_test)
+			intro = "Walks the LED through its patterns so a person can check the wiring, and reports\n"
+				"what it found (chip, line, consumer) or why it cannot drive it. With --show, uses\n"
+				"that show's LED settings and holds its lock while testing.";
+		else
+			intro = "Turns the show's LED off if the show's lock is free (taking it meanwhile); if the\n"
+				"show is running, its guard owns the LED and it is left alone (exit 0). For\n"
+				"ExecStopPost= of the show's unit.";
+		// clang-format off
+		desc.add_options()
+			("show", po::value<std::string>(), verb == Verb::led_test ? "use this show's LED and hold its lock" : "the show (required)")
+			("config-dir", po::value<std::string>(), "directory of show files shows/NAME.conf (default /etc/showguard)")
+			("lock-dir", po::value<std::string>(), "directory of the lock files");
+		// clang-format on
+		add_led_options(desc, verb == Verb::led_reset);
+		if (verb == Verb::led_test)
+			desc.add_options()("step", po::value<std::string>()->value_name("DURATION"),
+					   "how long each pattern is shown (default 2s)");
 	} else {
 		intro = "Checks the global config file and every show file (or the named ones).";
 		// clang-format off
@@ -202,11 +263,24 @@ void parse_subcommand(Verb verb, const std::vector<std::string> &args, CommandLi
 	const po::variables_map vm = parse_options(args, desc, positional);
 	if (vm.count("help")) {
 		cl.verb = Verb::help;
-		cl.help = help_text(intro, desc);
+		cl.help = help_text(intro, desc, verb == Verb::led_test || verb == Verb::led_reset);
 		return;
 	}
 	cl.verb = verb;
 	read_common(vm, cl);
+	if (vm.count("show"))
+		cl.show = checked_name("show", vm["show"].as<std::string>());
+	if (verb == Verb::led_test || verb == Verb::led_reset)
+		collect_settings(vm, cl);
+	if (vm.count("step")) {
+		const auto &t = vm["step"].as<std::string>();
+		cl.step = parse_duration(t);
+		if (!cl.step || cl.step->count() == 0)
+			usage_error("invalid value '" + printable(t) +
+				    "' for --step; use a number of seconds or 250ms, 30s, 5m, 1h");
+	}
+	if (verb == Verb::led_reset && cl.show.empty())
+		usage_error("missing --show NAME: showguard led-reset --show NAME");
 	if (vm.count("json"))
 		cl.format = StatusFormat::json;
 	if (vm.count("format")) {
@@ -239,6 +313,12 @@ std::optional<Verb> subcommand(std::string_view word)
 		return Verb::stop;
 	if (word == "check-config")
 		return Verb::check_config;
+	if (word == "boards")
+		return Verb::boards;
+	if (word == "led-test")
+		return Verb::led_test;
+	if (word == "led-reset")
+		return Verb::led_reset;
 	return std::nullopt;
 }
 
@@ -282,19 +362,29 @@ Settings load_global_settings(const CommandLine &cl)
 	return {};
 }
 
-GuardOptions load_guard_options(const CommandLine &cl)
+GuardOptions load_show_options(const CommandLine &cl)
 {
 	Settings settings = load_global_settings(cl);
-	const std::filesystem::path show_file =
-		show_config_path(cl.config_dir.value_or(default_config_dir), cl.show);
-	if (::access(show_file.c_str(), F_OK) == 0)
-		overlay(settings, read_config_file(show_file));
+	if (!cl.show.empty()) {
+		const std::filesystem::path show_file =
+			show_config_path(cl.config_dir.value_or(default_config_dir), cl.show);
+		if (::access(show_file.c_str(), F_OK) == 0)
+			overlay(settings, read_config_file(show_file));
+	}
 	overlay(settings, cl.settings);
 
 	GuardOptions options;
 	options.show = cl.show;
 	options.lock_dir = default_lock_dir();
 	apply_settings(settings, options);
+	return options;
+}
+
+GuardOptions load_guard_options(const CommandLine &cl)
+{
+	const std::filesystem::path show_file =
+		show_config_path(cl.config_dir.value_or(default_config_dir), cl.show);
+	GuardOptions options = load_show_options(cl);
 	if (cl.has_command)
 		options.command = cl.command;
 	if (options.command.empty())

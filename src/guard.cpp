@@ -7,6 +7,7 @@
 #include <spdlog/spdlog.h>
 
 #include "showguard/error.hpp"
+#include "showguard/led_setup.hpp"
 #include "showguard/lock_record.hpp"
 #include "showguard/proc_locks.hpp"
 #include "showguard/record_writer.hpp"
@@ -109,6 +110,8 @@ int run_guard(const GuardOptions &options)
 			throw Error(ExitCode::config, "working directory " + options.working_directory +
 							      " of show " + options.show + " is not a directory");
 	}
+	// The board file is read now; the LED itself only once the lock is ours.
+	const LedSetup led_setup = resolve_led(options);
 
 	SignalFd signals;
 	SystemdNotifier notifier(options.show);
@@ -145,10 +148,19 @@ int run_guard(const GuardOptions &options)
 	}
 	spdlog::debug("show {}: holding {}", options.show, locks.show().path().string());
 
+	// The LED belongs to the lock: opened (and driven off) only now that the
+	// lock is held, never by a refused or waiting guard. Declared after the
+	// locks, it is destroyed first: off, and its device let go, before the
+	// lock is released. A required LED that cannot be driven throws here,
+	// before the show starts, and the lock is released on the way out.
+	const std::unique_ptr<StatusLed> led = open_status_led(led_setup, options.show);
+
 	RecordWriter records(locks, options, credentials);
 	ListenerList listeners;
 	listeners.add(records);
 	listeners.add(notifier);
+	if (led)
+		listeners.add(*led);
 
 	LaunchSpec spec{program,
 			options.command,

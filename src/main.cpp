@@ -11,6 +11,7 @@
 #include "showguard/command_line.hpp"
 #include "showguard/error.hpp"
 #include "showguard/guard.hpp"
+#include "showguard/led_commands.hpp"
 #include "showguard/logging.hpp"
 #include "showguard/show_status.hpp"
 #include "showguard/show_stop.hpp"
@@ -35,6 +36,14 @@ int main(int argc, char *argv[])
 			return run_stop(cl);
 		case Verb::check_config:
 			return run_check_config(cl);
+		case Verb::boards:
+			return run_boards(cl);
+		case Verb::led_test:
+		case Verb::led_reset: {
+			const GuardOptions options = load_show_options(cl);
+			set_log_level(options.log_level);
+			return cl.verb == Verb::led_test ? run_led_test(cl) : run_led_reset(cl);
+		}
 		case Verb::run:
 			break;
 		}

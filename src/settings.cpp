@@ -8,6 +8,7 @@
 
 #include "showguard/command_split.hpp"
 #include "showguard/error.hpp"
+#include "showguard/led_spec.hpp"
 #include "showguard/show_name.hpp"
 
 namespace showguard {
@@ -19,7 +20,8 @@ constexpr std::array repeatable_keys = {"resource", "environment"};
 constexpr std::array config_keys = {
 	"lock-dir",     "wait",  "conflict-exit-code", "kill-timeout", "restart",           "restart-delay",
 	"restart-limit", "resource", "user",           "group",        "log-level",         "command",
-	"working-directory", "environment",
+	"working-directory", "environment", "led",  "led-active-low",     "led-required", "board",
+	"board-file",
 };
 
 // The one place a bad value becomes an error: a usage error on the command
@@ -47,6 +49,13 @@ unsigned number_value(const std::string &key, const SettingValue &v, unsigned ma
 	if (v.value.empty() || ec != std::errc{} || p != v.value.data() + v.value.size() || n > max)
 		bad_value(key, v, "expected a whole number from 0 to " + std::to_string(max));
 	return n;
+}
+
+bool bool_value(const std::string &key, const SettingValue &v)
+{
+	if (auto yes = parse_bool(v.value))
+		return *yes;
+	bad_value(key, v, "use yes or no");
 }
 
 std::string nonempty_value(const std::string &key, const SettingValue &v)
@@ -142,6 +151,22 @@ void apply_setting(const std::string &key, const std::vector<SettingValue> &valu
 				bad_value(key, e, "use KEY=VALUE with a KEY of letters, digits and '_'");
 			g.environment.push_back(e.value);
 		}
+	} else if (key == "led") {
+		std::string error;
+		if (!parse_led_spec(v.value, error))
+			bad_value(key, v, error);
+		g.led = v.value;
+	} else if (key == "led-active-low") {
+		g.led_active_low = bool_value(key, v);
+	} else if (key == "led-required") {
+		g.led_required = bool_value(key, v);
+	} else if (key == "board") {
+		const std::string problem = name_problem(v.value);
+		if (!problem.empty())
+			bad_value(key, v, "a board name " + problem + "; 'showguard boards' lists them");
+		g.board = v.value;
+	} else if (key == "board-file") {
+		g.board_file = nonempty_value(key, v);
 	} else if (key == "command") {
 		std::string error;
 		auto words = split_command(v.value, error);

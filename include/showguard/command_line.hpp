@@ -12,7 +12,7 @@
 
 namespace showguard {
 
-enum class Verb { run, help, version, status, stop, check_config };
+enum class Verb { run, help, version, status, stop, check_config, boards, led_test, led_reset };
 
 // Output formats of `showguard status`.
 enum class StatusFormat { table, json, prometheus };
@@ -23,7 +23,7 @@ struct CommandLine {
 	Verb verb = Verb::run;
 	std::string help;
 
-	// run
+	// run; led-test, led-reset (--show)
 	std::string show;
 	Settings settings;                // the command-line layer of settings
 	std::vector<std::string> command; // after "--"
@@ -38,10 +38,12 @@ struct CommandLine {
 	std::vector<std::string> names;
 	StatusFormat format = StatusFormat::table;
 	std::optional<Duration> timeout; // stop
+	std::optional<Duration> step;    // led-test
 };
 
 // Parses argv. For the guard, everything after the first "--" is the
-// show's command, untouched. Subcommands: status, stop, check-config.
+// show's command, untouched. Subcommands: status, stop, check-config,
+// boards, led-test, led-reset.
 // Throws Error(ExitCode::usage) naming the offending option or value.
 [[nodiscard]] CommandLine parse_command_line(int argc, const char *const argv[]);
 
@@ -50,6 +52,10 @@ struct CommandLine {
 // file (CONFIG_DIR/shows/NAME.conf if it exists), and by the command line.
 // A program after "--" overrides the "command" key.
 [[nodiscard]] GuardOptions load_guard_options(const CommandLine &cl);
+
+// The same layers without requiring a program, and without a show file
+// when no show is named: for led-test and led-reset.
+[[nodiscard]] GuardOptions load_show_options(const CommandLine &cl);
 
 // The global config file's settings, or none if there is no file.
 [[nodiscard]] Settings load_global_settings(const CommandLine &cl);

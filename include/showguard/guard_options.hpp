@@ -31,6 +31,12 @@ struct GuardOptions {
 	std::string working_directory;        // empty: the guard's own
 	std::vector<std::string> environment; // "KEY=VALUE", added for the show
 	std::string log_level = "info";
+	// The status LED; resolve_led() (led_setup.hpp) reads the board file.
+	std::string led;                    // --led SPEC; empty: the board's LED, else none
+	std::optional<bool> led_active_low; // unset: the board's setting, else no
+	bool led_required = false;          // an LED that cannot be driven stops the show (69)
+	std::string board;                  // --board NAME: boards/NAME.conf
+	std::filesystem::path board_file;   // --board-file PATH; wins over board
 	// The show's program and arguments: as given after "--", or split from
 	// the config's "command" key.
 	std::vector<std::string> command;

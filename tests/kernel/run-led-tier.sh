@@ -1,0 +1,96 @@
+#!/usr/bin/env bash
+# Builds showguard against each libgpiod generation and runs led-tier.sh, the status
+# LED's real-kernel test, in the gpio-sim VM for each build.
+#
+#   usage: run-led-tier.sh [--arch amd64|arm64] [--gpiod 1|2|both] [--build-root DIR]
+#                          [more run-vm.sh options]
+#
+# --gpiod 1     libgpiod 1.6 as installed (Debian 12's; :arm64 multiarch for arm64)
+# --gpiod 2     libgpiod 2.x from the private prefix of scripts/install-libgpiod2.sh,
+#               linked statically (its runtime is installed nowhere)
+# --gpiod both  (default) one after the other; the run fails if either fails
+# --build-root  where the build directories go (default: the source tree's
+#               build-ktier-ARCH-gpiodN)
+# The guest gets libgpiod's gpioinfo and util-linux's flock for independent checks (the
+# host's for amd64; the arm64 packages, unpacked into the cache, for arm64).
+# Exit status: 0 if every run passed, else the first failing run's run-vm.sh status.
+set -euo pipefail
+
+SCRIPT_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+SOURCE_DIR="$(cd "$SCRIPT_DIR/../.." && pwd)"
+# shellcheck source=host-common.sh
+. "$SCRIPT_DIR/host-common.sh"
+
+arch="$HOST_ARCH"
+generations=(1 2)
+build_root="$SOURCE_DIR"
+vm_args=()
+while (($#)); do
+    case "$1" in
+        --arch) [[ $# -ge 2 ]] || die "--arch needs a value"; arch="$2"; shift 2 ;;
+        --gpiod)
+            [[ $# -ge 2 ]] || die "--gpiod needs 1, 2 or both"
+            case "$2" in
+                1 | 2) generations=("$2") ;;
+                both) generations=(1 2) ;;
+                *) die "--gpiod needs 1, 2 or both, not '$2'" ;;
+            esac
+            shift 2 ;;
+        --build-root) [[ $# -ge 2 ]] || die "--build-root needs a directory"; build_root="$2"; shift 2 ;;
+        -h | --help) sed -n '2,17p' "$0"; exit 0 ;;
+        *) vm_args+=("$1"); shift ;;
+    esac
+done
+triplet_of "$arch" >/dev/null
+require_root
+
+cmake_args=(-G Ninja -DSHOWGUARD_WARNINGS_AS_ERRORS=ON -DSHOWGUARD_BUILD_TESTS=OFF)
+extra_args=()
+if [[ "$arch" == "$HOST_ARCH" ]]; then
+    apt_install gpiod util-linux cmake ninja-build g++
+    extra_args+=(--extra /usr/bin/gpioinfo --extra "$(command -v flock)")
+else
+    [[ "$arch" == arm64 ]] || die "cross builds are set up for arm64 only"
+    command -v aarch64-linux-gnu-g++ >/dev/null ||
+        die "no arm64 cross compiler: run scripts/install-cross-deps.sh first"
+    cmake_args+=(--toolchain "$SOURCE_DIR/toolchain/aarch64-linux-gnu.cmake")
+    tools="$(unpacked_packages arm64 gpiod libgpiod2 util-linux)"
+    extra_args+=(--extra "$tools/usr/bin/gpioinfo" --extra "$tools/usr/bin/flock" --lib-root "$tools")
+fi
+
+# build GENERATION: configures and builds; prints the binary.
+build() {
+    local gen="$1" dir="$build_root/build-ktier-$arch-gpiod$1"
+    local -a env_args=() args=("${cmake_args[@]}")
+    if [[ "$gen" == 2 ]]; then
+        local pc
+        pc="$(bash "$SOURCE_DIR/scripts/install-libgpiod2.sh" --arch "$arch" | sed -n 's/^PKG_CONFIG_PATH=//p' | tail -n1)"
+        [[ -n "$pc" ]] || die "install-libgpiod2.sh printed no PKG_CONFIG_PATH"
+        env_args=("PKG_CONFIG_PATH=$pc")
+        args+=(-DSHOWGUARD_GPIOD_STATIC=ON)
+    else
+        env_args=("PKG_CONFIG_PATH=")
+        args+=(-DSHOWGUARD_GPIOD_STATIC=OFF)
+    fi
+    log "building $arch, libgpiod $gen.x, in $dir"
+    mkdir -p "$dir"
+    env "${env_args[@]}" cmake -S "$SOURCE_DIR" -B "$dir" "${args[@]}" >"$dir/led-tier-configure.log" 2>&1 ||
+        { cat "$dir/led-tier-configure.log" >&2; die "configuring $dir failed"; }
+    grep -- '-- libgpiod' "$dir/led-tier-configure.log" | sed 's/^-- /  /' >&2 || true
+    cmake --build "$dir" --target showguard >&2
+    printf '%s\n' "$dir/src/showguard"
+}
+
+status=0
+summary=()
+for gen in "${generations[@]}"; do
+    binary="$(build "$gen")"
+    log "running led-tier.sh for $arch, libgpiod $gen.x"
+    rc=0
+    "$SCRIPT_DIR/run-vm.sh" --arch "$arch" --binary "$binary" --script "$SCRIPT_DIR/led-tier.sh" \
+        "${extra_args[@]}" --timeout 300 ${vm_args[@]+"${vm_args[@]}"} || rc=$?
+    summary+=("$arch libgpiod $gen.x: $([[ $rc -eq 0 ]] && echo PASS || echo "FAIL ($rc)")")
+    if ((rc != 0 && status == 0)); then status=$rc; fi
+done
+for line in "${summary[@]}"; do log "$line"; done
+exit "$status"
