@@ -8,14 +8,14 @@ chmod 755 "$lock_dir"
 trap 'rm -rf "$lock_dir"' EXIT
 show="$(dirname "$0")/demo-show"
 
-echo "== starting show 'demo' under the guard (lock dir $lock_dir)"
-"$showguard" --show demo --lock-dir "$lock_dir" -- "$show" 6 &
+echo "== starting show 'demo' under the guard, its status LED simulated on the terminal (lock dir $lock_dir)"
+"$showguard" --show demo --lock-dir "$lock_dir" --led term -- "$show" 6 &
 guard=$!
 sleep 1
 
 echo "== a second start of the same show is refused at once:"
 set +e
-"$showguard" --show demo --lock-dir "$lock_dir" -- "$show" 6
+"$showguard" --show demo --lock-dir "$lock_dir" --led term -- "$show" 6
 echo "   (exit status $?)"
 echo "== util-linux flock sees the lock held:"
 flock -n "$lock_dir/demo.lock" true
