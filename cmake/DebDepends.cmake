@@ -4,7 +4,6 @@
 # at least at the version this build was linked against (dpkg-query for the
 # target architecture when the multiarch package is installed, else the
 # sysroot's status file), so Depends follow the linking choices.
-cmake_policy(SET CMP0057 NEW)
 if(NOT CPACK_GENERATOR STREQUAL "DEB" OR NOT EXISTS "${SHOWGUARD_BINARY}")
   return()
 endif()
@@ -36,7 +35,8 @@ foreach(_entry IN LISTS _needed)
   if(NOT _package)
     message(FATAL_ERROR "DebDepends: no Debian package known for ${_soname}; add it to cmake/DebDepends.cmake")
   endif()
-  if("${_package}" IN_LIST _seen)
+  list(FIND _seen "${_package}" _index)
+  if(NOT _index EQUAL -1)
     continue()
   endif()
   list(APPEND _seen "${_package}")

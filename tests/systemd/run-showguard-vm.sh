@@ -70,4 +70,4 @@ ln -s /lib/systemd/system/gpio-sim-led.service \
 dpkg-deb --build --root-owner-group "$pkg" "$work/showguard-vm-setup_1.0_all.deb" >/dev/null
 
 exec "$here/run-vm.sh" --deb "$deb" --deb "$work/showguard-vm-setup_1.0_all.deb" --module "$module" \
-	--test "$here/showguard.vm.sh" --timeout "${SHOWGUARD_VM_TIMEOUT:-420}" "$@"
+	--test "$here/showguard.vm.sh" --timeout "${SHOWGUARD_VM_TIMEOUT:-900}" "$@"
