@@ -40,7 +40,7 @@ cat >"$pkg/etc/showguard/shows/starcourt.conf" <<'CONF'
 command = /opt/shows/starcourt/run --fps 40 "--title=Star Court"
 led = gpio:GPIO17
 led-required = yes
-kill-timeout = 5s
+kill-timeout = 10s
 restart = on-failure
 CONF
 cat >"$pkg/opt/shows/starcourt/run" <<'SHOW'

@@ -41,7 +41,7 @@ if ((SHOWGUARD_VM_BOOT == 1)); then
 	started=$(date +%s)
 	check "systemctl stop showguard@starcourt" systemctl stop showguard@starcourt
 	elapsed=$(($(date +%s) - started))
-	check "stop took less than the kill timeout (${elapsed}s)" test "$elapsed" -lt 5
+	check "stop took less than the kill timeout (${elapsed}s of 10s)" test "$elapsed" -lt 10
 	check "the lock is free after stop" lock_free
 	expect_eq "the LED is off after stop" 0 "$(led_value)"
 	expect_eq "the unit is inactive, not failed" inactive "$(systemctl is-active showguard@starcourt || true)"
