@@ -11,6 +11,7 @@
 #include "showguard/config_file.hpp"
 #include "showguard/credentials.hpp"
 #include "showguard/error.hpp"
+#include "showguard/led_setup.hpp"
 #include "showguard/show_name.hpp"
 #include "showguard/show_process.hpp"
 
@@ -65,6 +66,17 @@ void check_show(const std::string &show, const std::filesystem::path &path, cons
 	if (options.command.empty()) {
 		problems.push_back(path.string() + ": no 'command' for show " + show);
 		return;
+	}
+	try {
+		// A board that is named must exist and parse; whether its LED can be
+		// driven is for the guard (or led-test) to find out on the controller.
+		(void)resolve_led(options);
+	} catch (const Error &e) {
+		const std::string key = options.board_file.empty() ? "board" : "board-file";
+		// A board file's own FILE:LINE error names itself; others get the
+		// line that named the board.
+		const std::string what = e.what();
+		problems.push_back(what.front() == '/' ? what : origin_of(merged, key, path.string()) + ": " + what);
 	}
 	try {
 		const Credentials creds = resolve_credentials(options.user, options.group);

@@ -13,6 +13,7 @@
 #include "showguard/error.hpp"
 #include "showguard/guard.hpp"
 #include "showguard/led_setup.hpp"
+#include "showguard/logging.hpp"
 #include "showguard/show_lock.hpp"
 #include "showguard/signals.hpp"
 
@@ -104,6 +105,7 @@ int run_boards(const CommandLine & /*cl*/)
 int run_led_test(const CommandLine &cl)
 {
 	const GuardOptions options = load_show_options(cl);
+	set_log_level(options.log_level);
 	const LedSetup setup = resolve_led(options);
 	if (!setup.wanted())
 		throw Error(ExitCode::usage, std::string("no LED to test") +
@@ -166,6 +168,7 @@ int run_led_test(const CommandLine &cl)
 int run_led_reset(const CommandLine &cl)
 {
 	const GuardOptions options = load_show_options(cl);
+	set_log_level(options.log_level);
 	const LedSetup setup = resolve_led(options);
 	if (!setup.wanted()) {
 		spdlog::info("show {} has no LED", cl.show);

@@ -39,11 +39,9 @@ int main(int argc, char *argv[])
 		case Verb::boards:
 			return run_boards(cl);
 		case Verb::led_test:
-		case Verb::led_reset: {
-			const GuardOptions options = load_show_options(cl);
-			set_log_level(options.log_level);
-			return cl.verb == Verb::led_test ? run_led_test(cl) : run_led_reset(cl);
-		}
+			return run_led_test(cl);
+		case Verb::led_reset:
+			return run_led_reset(cl);
 		case Verb::run:
 			break;
 		}

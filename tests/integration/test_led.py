@@ -104,6 +104,14 @@ class LedTest(LedTestCase):
         self.assertEqual(self.brightness(), "0")
         self.assertFalse(lock_is_held(self.lock_path("starcourt")))
 
+    def test_the_show_does_not_inherit_the_led(self):
+        # Else a show outliving a SIGKILLed guard would keep the LED (a GPIO line
+        # request) for itself.
+        result = self.run_guard("starcourt", self.sh("ls -l /proc/$$/fd"), *self.led_option())
+        self.assertEqual(result.returncode, 0, result.stderr)
+        self.assertNotIn(self.led, result.stdout)
+        self.assertIn(self.lock_path("starcourt"), result.stdout)  # the one deliberate leak
+
     def test_off_after_a_clean_exit(self):
         guard = self.start("starcourt", self.waiting_show(0), *self.led_option())
         self.wait_brightness(MAX)
@@ -334,6 +342,31 @@ class LedTest(LedTestCase):
                                               "--show", "starcourt"), capture_output=True, text=True, env=env)
         self.assertEqual(result.returncode, 0, result.stderr)
         self.assertEqual(self.brightness(), "0")
+
+    def test_check_config_checks_led_settings_and_boards(self):
+        config_dir = self.path("etc")
+        boards = self.path("boards")
+        os.makedirs(os.path.join(config_dir, "shows"))
+        os.makedirs(boards)
+        with open(os.path.join(boards, "broken.conf"), "w") as f:
+            f.write("description = broken\nled = gpio:\n")
+        shows = {"good": "board = pi5\nled-required = yes\n",
+                 "noboard": "board = pi9\n",
+                 "broken": "board = broken\n",
+                 "badled": "led = GPIO17\nled-active-low = perhaps\n"}
+        for name, text in shows.items():
+            with open(os.path.join(config_dir, "shows", name + ".conf"), "w") as f:
+                f.write("command = /bin/true\n" + text)
+        env = dict(os.environ, SHOWGUARD_BOARDS_DIR=boards)
+        result = subprocess.run(showguard_cmd("check-config", "--config", "/dev/null", "--config-dir", config_dir),
+                                capture_output=True, text=True, env=env)
+        self.assertEqual(result.returncode, 1, result.stdout + result.stderr)
+        shows_dir = os.path.join(config_dir, "shows")
+        self.assertIn(f"{shows_dir}/good.conf: ok", result.stdout)
+        self.assertIn(f"{shows_dir}/noboard.conf:2: no board definition 'pi9'", result.stdout)
+        self.assertIn(f"{boards}/broken.conf:2: invalid value 'gpio:' for led", result.stdout)
+        self.assertIn(f"{shows_dir}/badled.conf:2: invalid value 'GPIO17' for led", result.stdout)
+        self.assertIn(f"{shows_dir}/badled.conf:3: invalid value 'perhaps' for led-active-low", result.stdout)
 
     def test_bad_led_options_fail_before_any_lock(self):
         result = self.run_guard("starcourt", ["true"], "--led", "GPIO17")
