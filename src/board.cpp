@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 #include "showguard/board.hpp"
+#include "showguard/config_file.hpp"
 
 #include <algorithm>
 #include <array>
@@ -122,28 +123,7 @@ BoardDefinition parse_board_text(std::string_view text, const std::filesystem::p
 
 BoardDefinition read_board_file(const std::filesystem::path &path)
 {
-	UniqueFd fd(::open(path.c_str(), O_RDONLY | O_NOCTTY | O_NONBLOCK | O_CLOEXEC));
-	if (!fd)
-		throw SystemError(ExitCode::config, errno, "cannot read board file " + path.string());
-	struct stat st;
-	if (::fstat(fd.get(), &st) < 0 || !S_ISREG(st.st_mode))
-		throw Error(ExitCode::config, "board file " + path.string() + " is not a regular file");
-	if (static_cast<std::size_t>(st.st_size) > max_board_file_size)
-		throw Error(ExitCode::config, "board file " + path.string() + " is larger than 64 KiB");
-	std::string text(static_cast<std::size_t>(st.st_size), '\0');
-	std::size_t got = 0;
-	while (got < text.size()) {
-		const ssize_t n = ::read(fd.get(), text.data() + got, text.size() - got);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			throw SystemError(ExitCode::config, errno, "cannot read board file " + path.string());
-		if (n == 0)
-			break;
-		got += static_cast<std::size_t>(n);
-	}
-	text.resize(got);
-	return parse_board_text(text, path);
+	return parse_board_text(read_text_file(path, "board file", max_board_file_size), path);
 }
 
 std::vector<std::filesystem::path> board_search_dirs()

@@ -92,17 +92,18 @@ Settings parse_config_text(std::string_view text, const std::string &path, std::
 	return parse(text, path, &problems);
 }
 
-Settings read_config_file(const std::filesystem::path &path)
+std::string read_text_file(const std::filesystem::path &path, const std::string &what, std::size_t max_size)
 {
 	UniqueFd fd(::open(path.c_str(), O_RDONLY | O_NOCTTY | O_NONBLOCK | O_CLOEXEC));
 	if (!fd)
-		throw SystemError(ExitCode::config, errno, "cannot read config file " + path.string());
+		throw SystemError(ExitCode::config, errno, "cannot read " + what + " " + path.string());
 	struct stat st;
 	// A character device is allowed so that --config /dev/null means "none".
 	if (::fstat(fd.get(), &st) < 0 || !(S_ISREG(st.st_mode) || S_ISCHR(st.st_mode)))
-		throw Error(ExitCode::config, "config file " + path.string() + " is not a regular file");
-	if (static_cast<std::size_t>(st.st_size) > max_file_size)
-		throw Error(ExitCode::config, "config file " + path.string() + " is larger than 1 MiB");
+		throw Error(ExitCode::config, what + " " + path.string() + " is not a regular file");
+	if (static_cast<std::size_t>(st.st_size) > max_size)
+		throw Error(ExitCode::config, what + " " + path.string() + " is larger than " +
+						      std::to_string(max_size / 1024) + " KiB");
 	std::string text(static_cast<std::size_t>(st.st_size), '\0');
 	std::size_t got = 0;
 	while (got < text.size()) {
@@ -110,13 +111,18 @@ Settings read_config_file(const std::filesystem::path &path)
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0)
-			throw SystemError(ExitCode::config, errno, "cannot read config file " + path.string());
+			throw SystemError(ExitCode::config, errno, "cannot read " + what + " " + path.string());
 		if (n == 0)
 			break;
 		got += static_cast<std::size_t>(n);
 	}
 	text.resize(got);
-	return parse_config_text(text, path.string());
+	return text;
+}
+
+Settings read_config_file(const std::filesystem::path &path)
+{
+	return parse_config_text(read_text_file(path, "config file", max_file_size), path.string());
 }
 
 std::filesystem::path show_config_path(const std::filesystem::path &config_dir, const std::string &show)

@@ -89,6 +89,17 @@ LockDir LockDir::open(const std::filesystem::path &path, bool create)
 	return LockDir(std::move(fd), path);
 }
 
+std::optional<LockDir> LockDir::open_existing(const std::filesystem::path &path)
+{
+	try {
+		return open(path, false);
+	} catch (const SystemError &e) {
+		if (e.error_number() != ENOENT)
+			throw;
+	}
+	return std::nullopt;
+}
+
 LockDir LockDir::resources(bool create) const
 {
 	const std::filesystem::path sub = path_ / "resources";

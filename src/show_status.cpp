@@ -183,13 +183,7 @@ std::string prometheus_label(std::string_view text)
 std::vector<ShowStatus> collect_status(const std::filesystem::path &lock_dir, const std::vector<std::string> &names)
 {
 	std::vector<ShowStatus> shows;
-	std::optional<LockDir> dir;
-	try {
-		dir.emplace(LockDir::open(lock_dir, false));
-	} catch (const SystemError &e) {
-		if (e.error_number() != ENOENT)
-			throw;
-	}
+	const std::optional<LockDir> dir = LockDir::open_existing(lock_dir);
 	if (!dir) {
 		for (const auto &name : names) {
 			ShowStatus unknown;

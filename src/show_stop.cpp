@@ -58,12 +58,8 @@ int run_stop(const CommandLine &cl)
 {
 	const std::string &show = cl.names.front();
 	const std::filesystem::path lock_dir = resolve_lock_dir(cl);
-	std::optional<LockDir> dir;
-	try {
-		dir.emplace(LockDir::open(lock_dir, false));
-	} catch (const SystemError &e) {
-		if (e.error_number() != ENOENT)
-			throw;
+	const std::optional<LockDir> dir = LockDir::open_existing(lock_dir);
+	if (!dir) {
 		spdlog::info("show {} is not running", show);
 		return 0;
 	}

@@ -222,12 +222,8 @@ void Supervisor::handle_signal(const signalfd_siginfo &info)
 		spdlog::debug("show {}: SIG{} from the terminal", options_.show, signal_name(signo));
 		if (signo == SIGINT || signo == SIGQUIT || signo == SIGHUP) {
 			stop_requested_ = true;
-			if (state_ == ShowState::restart_wait) {
-				restart_at_.reset();
-				exit_code_ = 128 + signo;
-				notify(ShowState::finished);
-				done_ = true;
-			}
+			if (state_ == ShowState::restart_wait)
+				finish(128 + signo);
 		}
 		return;
 	}
@@ -247,10 +243,7 @@ void Supervisor::request_stop(int signo)
 	stop_requested_ = true;
 	stop_signal_ = signo;
 	if (state_ == ShowState::restart_wait) {
-		restart_at_.reset();
-		exit_code_ = 128 + signo;
-		notify(ShowState::finished);
-		done_ = true;
+		finish(128 + signo);
 		return;
 	}
 	if (!kill_deadline_ && !killed_)
@@ -325,11 +318,6 @@ void Supervisor::after_show_ended()
 {
 	const ExitStatus status = last_exit_.value_or(ExitStatus{});
 	const int code = status.as_exit_code();
-	auto finish = [&](int exit_code) {
-		exit_code_ = exit_code;
-		notify(ShowState::finished);
-		done_ = true;
-	};
 
 	if (stop_requested_ || exec_failed_ || options_.restart == RestartPolicy::no ||
 	    (options_.restart == RestartPolicy::on_failure && status.success())) {
@@ -350,6 +338,14 @@ void Supervisor::after_show_ended()
 		     status.describe());
 	restart_at_ = now + options_.restart_delay;
 	notify(ShowState::restart_wait);
+}
+
+void Supervisor::finish(int exit_code)
+{
+	restart_at_.reset();
+	exit_code_ = exit_code;
+	notify(ShowState::finished);
+	done_ = true;
 }
 
 void Supervisor::deadline_reached(TimePoint now)

@@ -26,6 +26,11 @@ inline constexpr const char *default_config_dir = "/etc/showguard";
 // Throws Error(config) with "FILE:LINE: message".
 [[nodiscard]] Settings read_config_file(const std::filesystem::path &path);
 
+// Reads a whole configuration-like file (a regular file, or /dev/null) of
+// at most max_size bytes. Throws Error(config) naming what and path.
+[[nodiscard]] std::string read_text_file(const std::filesystem::path &path, const std::string &what,
+					 std::size_t max_size);
+
 // Parses text as if read from path; for tests and fuzzing.
 [[nodiscard]] Settings parse_config_text(std::string_view text, const std::string &path);
 

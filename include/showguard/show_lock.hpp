@@ -2,6 +2,7 @@
 #pragma once
 
 #include <filesystem>
+#include <optional>
 #include <string>
 
 #include <sys/types.h>
@@ -19,6 +20,10 @@ public:
 	// Throws Error(cant_create) naming the path when it is missing, not a
 	// directory, a symlink, owned by another user or writable by everyone.
 	static LockDir open(const std::filesystem::path &path, bool create);
+
+	// Opens an existing lock dir for reading (status, stop); nothing if it
+	// does not exist, which just means no show ever ran there.
+	static std::optional<LockDir> open_existing(const std::filesystem::path &path);
 
 	[[nodiscard]] int fd() const noexcept { return fd_.get(); }
 	[[nodiscard]] const std::filesystem::path &path() const noexcept { return path_; }

@@ -82,6 +82,8 @@ private:
 	void request_stop(int signo);
 	void sweep_leftovers();
 	void after_show_ended();
+	// The show has ended for good: run() returns exit_code.
+	void finish(int exit_code);
 	void deadline_reached(TimePoint now);
 	void notify(ShowState state);
 	[[nodiscard]] std::optional<TimePoint> next_deadline() const;
