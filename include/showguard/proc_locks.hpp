@@ -35,8 +35,8 @@ private:
 	struct KeyHash {
 		std::size_t operator()(const Key &k) const noexcept
 		{
-			return std::hash<unsigned long long>()(k.ino ^ (std::size_t(k.major) << 40) ^
-							      (std::size_t(k.minor) << 20));
+			return std::hash<unsigned long long>()(k.ino ^ (static_cast<unsigned long long>(k.major) << 40) ^
+							      (static_cast<unsigned long long>(k.minor) << 20));
 		}
 	};
 	std::unordered_map<Key, pid_t, KeyHash> holders_;
