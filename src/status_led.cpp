@@ -38,7 +38,7 @@ PatternTiming timing_of(LedPattern pattern) noexcept
 	case LedPattern::restarting:
 		return {milliseconds(500), milliseconds(500)};
 	case LedPattern::stopping:
-		return {milliseconds(100), milliseconds(900)};
+		return {milliseconds(200), milliseconds(800)};
 	}
 	return {milliseconds(0), milliseconds(1)};
 }

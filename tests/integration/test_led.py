@@ -429,8 +429,8 @@ class TermLedTest(LedTestCase):
         code, _, err = self.finish(guard)
         self.assertEqual(code, 137, err)
         lines = [line.split(": ", 2)[2] for line in self.led_lines(err)]
-        self.assertIn("◐ stopping (short flashes: 100ms on, 900ms off)", lines)
-        after = lines[lines.index("◐ stopping (short flashes: 100ms on, 900ms off)") + 1:]
+        self.assertIn("◐ stopping (short flashes: 200ms on, 800ms off)", lines)
+        after = lines[lines.index("◐ stopping (short flashes: 200ms on, 800ms off)") + 1:]
         # Toggles during the 1.5 s of stopping: lit/dark pairs, then off.
         self.assertGreaterEqual(after.count("● on"), 1, lines)
         self.assertEqual(after[-1], "○ off")
@@ -485,7 +485,7 @@ class LedCommandsTest(LedTestCase):
         self.assertIn(f"LED: sysfs:{self.led}", out)
         self.assertIn(f"found: LED-class device {self.led}, max_brightness 255, brightness 0, trigger mmc0", out)
         for pattern in ("on", "starting    100ms on, 100ms off", "restarting  500ms on, 500ms off",
-                        "stopping    100ms on, 900ms off", "off"):
+                        "stopping    200ms on, 800ms off", "off"):
             self.assertIn("  " + pattern + "\n", out)
         self.assertTrue(out.endswith("done: the LED is off\n"), out)
         self.assertGreater(len(seen), 4, seen)

@@ -33,8 +33,10 @@ class LockTest(GuardTestCase):
     def test_second_guard_is_refused_at_once_naming_the_holder(self):
         holder = self.start("starcourt", self.sh(f"echo $$ > {self.path('pid')}; exec sleep 30"))
         show_pid = self.wait_file("pid").strip()
-        wait_for(lambda: os.path.exists(os.path.join(self.lock_dir, "starcourt.state")))
-        record_before = open(os.path.join(self.lock_dir, "starcourt.state")).read()
+        record = os.path.join(self.lock_dir, "starcourt.state")
+        # Snapshot the record once the holder has stopped changing it.
+        wait_for(lambda: os.path.exists(record) and "state=running" in open(record).read())
+        record_before = open(record).read()
 
         started = time.monotonic()
         result = self.run_guard("starcourt", ["true"])
@@ -49,7 +51,7 @@ class LockTest(GuardTestCase):
         self.assertRegex(err, r"since \d{4}-\d\d-\d\dT\d\d:\d\d:\d\d[+-]\d\d:\d\d")
         self.assertIn(self.lock_path("starcourt"), err)
         # A refused guard never damages the holder's record.
-        self.assertEqual(open(os.path.join(self.lock_dir, "starcourt.state")).read(), record_before)
+        self.assertEqual(open(record).read(), record_before)
         holder.terminate()
         self.assertEqual(holder.wait(10 * SLOW), 143)
 

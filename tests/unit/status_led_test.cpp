@@ -110,17 +110,17 @@ TEST(LedBlinker, BlinksWithoutDrift)
 {
 	LedBlinker b;
 	const TimePoint t0(1s);
-	b.start(LedPattern::stopping, t0); // 100ms lit, 900ms dark
+	b.start(LedPattern::stopping, t0); // 200ms lit, 800ms dark
 	EXPECT_TRUE(b.lit());
-	EXPECT_EQ(b.next_change(), t0 + 100ms);
-	EXPECT_FALSE(b.advance(t0 + 99ms));
+	EXPECT_EQ(b.next_change(), t0 + 200ms);
+	EXPECT_FALSE(b.advance(t0 + 199ms));
 	// Woken a little late: the next deadline still follows the first.
-	EXPECT_TRUE(b.advance(t0 + 103ms));
+	EXPECT_TRUE(b.advance(t0 + 203ms));
 	EXPECT_FALSE(b.lit());
 	EXPECT_EQ(b.next_change(), t0 + 1000ms);
 	EXPECT_TRUE(b.advance(t0 + 1000ms));
 	EXPECT_TRUE(b.lit());
-	EXPECT_EQ(b.next_change(), t0 + 1100ms);
+	EXPECT_EQ(b.next_change(), t0 + 1200ms);
 }
 
 TEST(LedBlinker, SeveralPhasesInOneWakeUp)
