@@ -49,6 +49,16 @@ def pid_alive(pid):
         return False
 
 
+def proc_status(pid):
+    """The fields of /proc/PID/status, by name."""
+    fields = {}
+    with open(f"/proc/{pid}/status") as f:
+        for line in f:
+            key, _, value = line.partition(":")
+            fields[key] = value.strip()
+    return fields
+
+
 def wait_for(predicate, timeout=10.0, interval=0.02, message="condition"):
     deadline = time.monotonic() + timeout * SLOW
     while time.monotonic() < deadline:

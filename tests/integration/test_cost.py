@@ -5,16 +5,7 @@ one thread, no wake-ups."""
 import os
 import time
 
-from harness import GuardTestCase, EMULATOR, main
-
-
-def proc_status(pid):
-    fields = {}
-    with open(f"/proc/{pid}/status") as f:
-        for line in f:
-            key, _, value = line.partition(":")
-            fields[key] = value.strip()
-    return fields
+from harness import GuardTestCase, EMULATOR, main, proc_status
 
 
 class CostTest(GuardTestCase):

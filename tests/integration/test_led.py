@@ -10,7 +10,7 @@ import signal
 import subprocess
 import time
 
-from harness import EMULATOR, GuardTestCase, SLOW, lock_is_held, main, showguard_cmd, wait_for
+from harness import EMULATOR, GuardTestCase, SLOW, lock_is_held, main, showguard_cmd, wait_for, proc_status
 
 MAX = "255"
 
@@ -18,15 +18,6 @@ MAX = "255"
 def slurp(path):
     with open(path) as f:
         return f.read()
-
-
-def proc_status(pid):
-    fields = {}
-    with open(f"/proc/{pid}/status") as f:
-        for line in f:
-            key, _, value = line.partition(":")
-            fields[key] = value.strip()
-    return fields
 
 
 class LedTestCase(GuardTestCase):
