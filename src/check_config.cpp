@@ -63,6 +63,12 @@ void check_show(const std::string &show, const std::filesystem::path &path, cons
 	} catch (const Error &) {
 		return; // already reported line by line
 	}
+	try {
+		check_lock_backend(merged, options);
+	} catch (const Error &e) {
+		const std::string what = e.what();
+		problems.push_back(what.front() == '/' ? what : path.string() + ": " + what);
+	}
 	if (options.command.empty()) {
 		problems.push_back(path.string() + ": no 'command' for show " + show);
 		return;

@@ -118,6 +118,17 @@ po::options_description guard_options()
 		("working-directory", po::value<std::string>(), "run the show in this directory")
 		("environment", po::value<std::vector<std::string>>(), "KEY=VALUE for the show's environment (repeatable)")
 		("log-level", po::value<std::string>(), "trace, debug, info, warn, error or off (default info)")
+		("lock-backend", po::value<std::string>()->value_name("local|etcd"), "local: this machine's lock only (default); "
+		                                                    "etcd: also the cluster's, one show on several controllers")
+		("etcd-endpoints", po::value<std::string>()->value_name("URL[,URL...]"), "the etcd cluster's client URLs")
+		("lease-ttl", po::value<std::string>()->value_name("DURATION"), "etcd lease TTL, whole seconds (default 10s); "
+		                                                 "the default kill timeout is then a third of it")
+		("etcd-cacert", po::value<std::string>()->value_name("FILE"), "CA certificate to verify the etcd members")
+		("etcd-cert", po::value<std::string>()->value_name("FILE"), "client certificate for etcd")
+		("etcd-key", po::value<std::string>()->value_name("FILE"), "the client certificate's key")
+		("etcd-user", po::value<std::string>()->value_name("USER"), "etcd user (authentication)")
+		("etcd-password-file", po::value<std::string>()->value_name("FILE"), "file holding the etcd user's password "
+		                                                 "(never on the command line, where ps shows it)")
 		("version", "print the version and exit");
 	// clang-format on
 	add_led_options(desc, true);
@@ -377,6 +388,7 @@ GuardOptions load_show_options(const CommandLine &cl)
 	options.show = cl.show;
 	options.lock_dir = default_lock_dir();
 	apply_settings(settings, options);
+	check_lock_backend(settings, options);
 	return options;
 }
 

@@ -7,6 +7,7 @@
 #include <spdlog/spdlog.h>
 
 #include "showguard/error.hpp"
+#include "showguard/etcd_lock.hpp"
 #include "showguard/led_setup.hpp"
 #include "showguard/lock_record.hpp"
 #include "showguard/proc_locks.hpp"
@@ -113,10 +114,16 @@ int run_guard(const GuardOptions &options)
 	// The board file is read now; the LED itself only once the lock is ours.
 	const LedSetup led_setup = resolve_led(options);
 
+	// With the etcd backend, the password file is read now, before any lock.
+	std::optional<EtcdConnection> cluster;
+	if (options.lock_backend == LockBackend::etcd)
+		cluster = etcd_connection(options);
+
 	SignalFd signals;
 	SystemdNotifier notifier(options.show);
 	const LockDir dir = LockDir::open(options.lock_dir, true);
 	LockSet locks(dir, options.show, options.resources);
+	const TimePoint began = Clock::now();
 
 	const auto result = locks.acquire(options.wait, signals, [&](const ShowLock &lock) {
 		const std::string holder = describe_holder(locks.dir_of(lock), lock);
@@ -148,6 +155,39 @@ int run_guard(const GuardOptions &options)
 	}
 	spdlog::debug("show {}: holding {}", options.show, locks.show().path().string());
 
+	// The cluster's lock second, so this machine never runs two copies
+	// either; declared after the local locks, it is given up before them.
+	std::optional<EtcdLock> etcd;
+	if (cluster) {
+		etcd.emplace(options, std::move(*cluster));
+		std::optional<Duration> wait = options.wait;
+		if (wait && *wait < max_duration)
+			wait = std::max(Duration::zero(), *wait - std::chrono::duration_cast<Duration>(Clock::now() - began));
+		const auto r = etcd->acquire(wait, signals, [&](const std::string &what) {
+			spdlog::info("show {}: waiting for {}", options.show, what);
+			notifier.send("STATUS=waiting for " + what);
+		});
+		switch (r.outcome) {
+		case EtcdLock::Outcome::acquired:
+			break;
+		case EtcdLock::Outcome::busy:
+			spdlog::error("show {} is busy: held in etcd by {}", options.show, r.holder);
+			return options.conflict_exit_code;
+		case EtcdLock::Outcome::timed_out:
+			spdlog::error("show {}: gave up waiting for the etcd lock after {}: {}", options.show,
+				      format_duration(*options.wait), r.holder);
+			return options.conflict_exit_code;
+		case EtcdLock::Outcome::interrupted:
+			spdlog::info("show {}: stopped by SIG{} while waiting for the etcd lock", options.show,
+				     ::sigabbrev_np(r.signo));
+			return 128 + r.signo;
+		}
+		spdlog::info("show {}: holding etcd lock {} at {} (fencing token {})", options.show, etcd->key(),
+			     etcd->endpoint(), etcd->fencing_token());
+		std::erase_if(env, [](const std::string &e) { return has_key(e, "SHOWGUARD_FENCING_TOKEN"); });
+		env.push_back("SHOWGUARD_FENCING_TOKEN=" + std::to_string(etcd->fencing_token()));
+	}
+
 	// The LED belongs to the lock: opened (and driven off) only now that the
 	// lock is held, never by a refused or waiting guard. Declared after the
 	// locks, it is destroyed first: off, and its device let go, before the
@@ -159,8 +199,14 @@ int run_guard(const GuardOptions &options)
 	ListenerList listeners;
 	listeners.add(records);
 	listeners.add(notifier);
-	if (led)
+	std::optional<LockLossLed> fenced_led;
+	if (etcd) {
+		listeners.add(*etcd);
+		if (led)
+			listeners.add(fenced_led.emplace(*led, *etcd));
+	} else if (led) {
 		listeners.add(*led);
+	}
 
 	LaunchSpec spec{program,
 			options.command,
@@ -170,7 +216,7 @@ int run_guard(const GuardOptions &options)
 			locks.fds(),
 			signals.original_mask(),
 			signals.original_sigpipe()};
-	Supervisor supervisor(options, std::move(spec), signals, listeners);
+	Supervisor supervisor(options, std::move(spec), signals, listeners, etcd ? &*etcd : nullptr);
 	return supervisor.run();
 }
 

@@ -2,6 +2,7 @@
 #include "showguard/lock_record.hpp"
 
 #include <cerrno>
+#include <climits>
 #include <charconv>
 #include <chrono>
 #include <ctime>
@@ -232,6 +233,14 @@ std::optional<LockRecord> read_record(const LockDir &dir, const std::string &nam
 	if (record && record->name != name)
 		return std::nullopt;
 	return record;
+}
+
+std::string host_name()
+{
+	char name[HOST_NAME_MAX + 1] = {};
+	if (::gethostname(name, sizeof(name) - 1) < 0)
+		return {};
+	return name;
 }
 
 std::string format_iso8601(std::int64_t epoch_ms)

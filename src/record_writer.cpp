@@ -1,8 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 #include "showguard/record_writer.hpp"
 
-#include <climits>
-
 #include <unistd.h>
 
 #include <spdlog/spdlog.h>
@@ -12,14 +10,6 @@
 namespace showguard {
 
 namespace {
-
-std::string host_name()
-{
-	char name[HOST_NAME_MAX + 1] = {};
-	if (::gethostname(name, sizeof(name) - 1) < 0)
-		return {};
-	return name;
-}
 
 std::string join_command(const std::vector<std::string> &argv)
 {

@@ -8,6 +8,7 @@
 
 #include "showguard/command_split.hpp"
 #include "showguard/error.hpp"
+#include "showguard/lease_keeper.hpp"
 #include "showguard/led_spec.hpp"
 #include "showguard/show_name.hpp"
 
@@ -21,7 +22,8 @@ constexpr std::array config_keys = {
 	"lock-dir",     "wait",  "conflict-exit-code", "kill-timeout", "restart",           "restart-delay",
 	"restart-limit", "resource", "user",           "group",        "log-level",         "command",
 	"working-directory", "environment", "led",  "led-active-low",     "led-required", "board",
-	"board-file",
+	"board-file", "lock-backend", "etcd-endpoints", "lease-ttl", "etcd-cacert", "etcd-cert", "etcd-key",
+	"etcd-user", "etcd-password-file",
 };
 
 // The one place a bad value becomes an error: a usage error on the command
@@ -111,6 +113,42 @@ void apply_setting(const std::string &key, const std::vector<SettingValue> &valu
 		g.conflict_exit_code = static_cast<int>(number_value(key, v, 255));
 	} else if (key == "kill-timeout") {
 		g.kill_timeout = duration_value(key, v);
+		g.kill_timeout_given = true;
+	} else if (key == "lock-backend") {
+		if (v.value == "local")
+			g.lock_backend = LockBackend::local;
+		else if (v.value == "etcd")
+			g.lock_backend = LockBackend::etcd;
+		else
+			bad_value(key, v, "use local or etcd");
+	} else if (key == "etcd-endpoints") {
+		g.etcd_endpoints.clear();
+		std::string_view rest = v.value;
+		while (!rest.empty() || g.etcd_endpoints.empty()) {
+			const auto comma = rest.find(',');
+			const std::string url(rest.substr(0, comma));
+			rest = comma == std::string_view::npos ? std::string_view() : rest.substr(comma + 1);
+			const auto scheme = url.find("://");
+			if ((url.rfind("http://", 0) != 0 && url.rfind("https://", 0) != 0) || url.size() <= scheme + 3 ||
+			    url.find_first_of(" \t/", scheme + 3) != std::string::npos)
+				bad_value(key, v, "use http://HOST:PORT or https://HOST:PORT, separated by commas");
+			g.etcd_endpoints.push_back(url);
+		}
+	} else if (key == "lease-ttl") {
+		const Duration ttl = duration_value(key, v);
+		if (ttl < std::chrono::seconds(2) || ttl > std::chrono::hours(1) || ttl % std::chrono::seconds(1) != Duration::zero())
+			bad_value(key, v, "use whole seconds from 2s to 1h (etcd counts leases in seconds)");
+		g.lease_ttl = ttl;
+	} else if (key == "etcd-cacert") {
+		g.etcd_cacert = nonempty_value(key, v);
+	} else if (key == "etcd-cert") {
+		g.etcd_cert = nonempty_value(key, v);
+	} else if (key == "etcd-key") {
+		g.etcd_key = nonempty_value(key, v);
+	} else if (key == "etcd-user") {
+		g.etcd_user = nonempty_value(key, v);
+	} else if (key == "etcd-password-file") {
+		g.etcd_password_file = nonempty_value(key, v);
 	} else if (key == "restart") {
 		if (v.value == "no")
 			g.restart = RestartPolicy::no;
@@ -176,6 +214,39 @@ void apply_setting(const std::string &key, const std::vector<SettingValue> &valu
 			bad_value(key, v, "it names no program");
 		g.command = std::move(*words);
 	}
+}
+
+void check_lock_backend(const Settings &settings, GuardOptions &g)
+{
+	if (g.lock_backend != LockBackend::etcd)
+		return;
+	// One error naming every option involved, from the file that set the
+	// last of them (a config error, 78), or a usage error (64) when all came
+	// from the command line.
+	auto origin_of = [&](std::initializer_list<const char *> keys) {
+		std::string origin;
+		for (const char *key : keys)
+			if (auto it = settings.find(key); it != settings.end() && !it->second.empty() &&
+							   !it->second.back().origin.empty())
+				origin = it->second.back().origin;
+		return origin;
+	};
+	auto fail = [&](std::initializer_list<const char *> keys, const std::string &message) {
+		const std::string origin = origin_of(keys);
+		if (origin.empty())
+			throw Error(ExitCode::usage, message + " (see 'showguard --help')");
+		throw Error(ExitCode::config, origin + ": " + message);
+	};
+	if (g.etcd_endpoints.empty())
+		fail({"lock-backend"}, "lock-backend etcd needs etcd-endpoints (--etcd-endpoints URL[,URL...])");
+	if (g.etcd_cert.empty() != g.etcd_key.empty())
+		fail({"etcd-cert", "etcd-key"}, "etcd-cert and etcd-key go together (a client certificate and its key)");
+	if (!g.etcd_password_file.empty() && g.etcd_user.empty())
+		fail({"etcd-password-file"}, "etcd-password-file needs etcd-user");
+	if (!g.kill_timeout_given)
+		g.kill_timeout = default_etcd_kill_timeout(g.lease_ttl);
+	if (const std::string problem = kill_timeout_problem(g.lease_ttl, g.kill_timeout); !problem.empty())
+		fail({"lock-backend", "lease-ttl", "kill-timeout"}, "kill-timeout and lease-ttl: " + problem);
 }
 
 void apply_settings(const Settings &settings, GuardOptions &options)

@@ -116,8 +116,9 @@ void ListenerList::on_deadline(TimePoint now)
 			listener->on_deadline(now);
 }
 
-Supervisor::Supervisor(const GuardOptions &options, LaunchSpec spec, SignalFd &signals, ShowListener &listener)
-	: options_(options), spec_(std::move(spec)), signals_(signals), listener_(listener)
+Supervisor::Supervisor(const GuardOptions &options, LaunchSpec spec, SignalFd &signals, ShowListener &listener,
+		       LoopSource *lock_source)
+	: options_(options), spec_(std::move(spec)), signals_(signals), listener_(listener), lock_source_(lock_source)
 {
 }
 
@@ -134,17 +135,20 @@ int Supervisor::run()
 			     options_.show, std::strerror(errno));
 
 	start_show();
+	std::vector<pollfd> fds;
 	while (!done_) {
-		pollfd fds[2] = {{signals_.fd(), POLLIN, 0}, {-1, POLLIN, 0}};
+		fds.assign({{signals_.fd(), POLLIN, 0}, {-1, POLLIN, 0}});
 		if (show_ && show_->exec_status_fd() >= 0)
 			fds[1].fd = show_->exec_status_fd();
+		if (lock_source_)
+			lock_source_->add_poll_fds(fds);
 
 		int timeout = -1;
 		if (const auto deadline = next_deadline()) {
 			const auto left = std::chrono::ceil<std::chrono::milliseconds>(*deadline - Clock::now());
 			timeout = static_cast<int>(std::clamp<std::int64_t>(left.count(), 0, 24 * 3600 * 1000));
 		}
-		if (::poll(fds, 2, timeout) < 0) {
+		if (::poll(fds.data(), fds.size(), timeout) < 0) {
 			if (errno == EINTR)
 				continue;
 			throw_errno(ExitCode::os_error, "poll failed");
@@ -158,6 +162,10 @@ int Supervisor::run()
 					break;
 			}
 		}
+		if (!done_ && lock_source_) {
+			lock_source_->handle_poll(std::span(fds).subspan(2), Clock::now());
+			check_lock_source();
+		}
 		if (!done_)
 			deadline_reached(Clock::now());
 	}
@@ -167,7 +175,8 @@ int Supervisor::run()
 std::optional<TimePoint> Supervisor::next_deadline() const
 {
 	std::optional<TimePoint> earliest = listener_.next_deadline();
-	for (const auto &d : {kill_deadline_, restart_at_})
+	const std::optional<TimePoint> lock_deadline = lock_source_ ? lock_source_->next_deadline() : std::nullopt;
+	for (const auto &d : {kill_deadline_, restart_at_, lock_deadline})
 		if (d && (!earliest || *d < *earliest))
 			earliest = d;
 	return earliest;
@@ -250,6 +259,24 @@ void Supervisor::request_stop(int signo)
 		kill_deadline_ = Clock::now() + options_.kill_timeout;
 	if (show_ && state_ != ShowState::stopping)
 		notify(ShowState::stopping);
+}
+
+// The lock is being lost (an etcd lease that cannot be renewed): stop the
+// show as for SIGTERM, with no restart, so that it is dead before anyone
+// else can take the lock; the guard then exits with the source's status.
+void Supervisor::check_lock_source()
+{
+	if (lock_lost_exit_)
+		return;
+	const std::string reason = lock_source_->stop_reason();
+	if (reason.empty())
+		return;
+	lock_lost_exit_ = lock_source_->stop_exit_code();
+	spdlog::error("show {}: stopping the show: {}", options_.show, reason);
+	if (show_)
+		(void)show_->signal(SIGTERM);
+	stop_requested_ = true; // logged above, not as "stopping on SIGTERM"
+	request_stop(SIGTERM);
 }
 
 void Supervisor::reap_children()
@@ -343,7 +370,7 @@ void Supervisor::after_show_ended()
 void Supervisor::finish(int exit_code)
 {
 	restart_at_.reset();
-	exit_code_ = exit_code;
+	exit_code_ = lock_lost_exit_.value_or(exit_code);
 	notify(ShowState::finished);
 	done_ = true;
 }

@@ -12,6 +12,10 @@ namespace showguard {
 
 enum class RestartPolicy { no, on_failure, always };
 
+// Where the show's lock lives: this machine's lock dir only, or also etcd,
+// so that of several controllers exactly one runs the show.
+enum class LockBackend { local, etcd };
+
 // Everything that says how one show is guarded, after the command line
 // (and configuration files) have been read and checked.
 struct GuardOptions {
@@ -22,6 +26,7 @@ struct GuardOptions {
 	std::optional<Duration> wait;
 	int conflict_exit_code = 75;
 	Duration kill_timeout = std::chrono::seconds(10);
+	bool kill_timeout_given = false; // set explicitly (else the etcd backend derives it)
 	RestartPolicy restart = RestartPolicy::no;
 	Duration restart_delay = std::chrono::seconds(1);
 	unsigned restart_limit = 5;
@@ -37,6 +42,12 @@ struct GuardOptions {
 	bool led_required = false;          // an LED that cannot be driven stops the show (69)
 	std::string board;                  // --board NAME: boards/NAME.conf
 	std::filesystem::path board_file;   // --board-file PATH; wins over board
+	// The lock backend; for etcd, the cluster and the lease (see check_lock_backend()).
+	LockBackend lock_backend = LockBackend::local;
+	std::vector<std::string> etcd_endpoints; // URLs
+	Duration lease_ttl = std::chrono::seconds(10);
+	std::string etcd_cacert, etcd_cert, etcd_key, etcd_user;
+	std::filesystem::path etcd_password_file; // never the password itself: ps shows a command line
 	// The show's program and arguments: as given after "--", or split from
 	// the config's "command" key.
 	std::vector<std::string> command;

@@ -55,6 +55,9 @@ void write_record(const LockDir &dir, const LockRecord &record);
 // follow symlinks and reads at most 64 KiB.
 [[nodiscard]] std::optional<LockRecord> read_record(const LockDir &dir, const std::string &name);
 
+// This machine's name, for records; empty if it has none.
+[[nodiscard]] std::string host_name();
+
 // "2026-11-22T19:00:00+01:00" in local time.
 [[nodiscard]] std::string format_iso8601(std::int64_t epoch_ms);
 

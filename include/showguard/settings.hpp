@@ -38,6 +38,11 @@ void overlay(Settings &lower, const Settings &higher);
 // for a file value, naming the key, the value and the file and line.
 void apply_settings(const Settings &settings, GuardOptions &options);
 
+// With lock-backend etcd: checks what only the options together can say
+// (endpoints given, the kill timeout fits inside the lease) and derives the
+// kill timeout when none was given. Call after apply_settings.
+void check_lock_backend(const Settings &settings, GuardOptions &options);
+
 // Applies one key; for check-config, which reports every problem.
 void apply_setting(const std::string &key, const std::vector<SettingValue> &values, GuardOptions &options);
 

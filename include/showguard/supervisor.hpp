@@ -6,7 +6,11 @@
 #include <memory>
 #include <optional>
 #include <set>
+#include <span>
+#include <string>
 #include <vector>
+
+#include <poll.h>
 
 #include "showguard/guard_options.hpp"
 #include "showguard/show_process.hpp"
@@ -59,6 +63,23 @@ private:
 	std::vector<ShowListener *> listeners_;
 };
 
+// Besides the show and the signals, what the event loop serves for a lock
+// backend that lives on the network (etcd): its sockets and timers. It can
+// ask for the show to be stopped because the lock is being lost.
+class LoopSource {
+public:
+	virtual ~LoopSource() = default;
+	virtual void add_poll_fds(std::vector<pollfd> &fds) = 0;
+	// fds: the entries add_poll_fds added, with poll's revents. Also called
+	// when next_deadline() has passed.
+	virtual void handle_poll(std::span<const pollfd> fds, TimePoint now) = 0;
+	[[nodiscard]] virtual std::optional<TimePoint> next_deadline() const = 0;
+	// Non-empty once the show must stop: why (logged by the supervisor).
+	[[nodiscard]] virtual std::string stop_reason() const = 0;
+	// The guard's exit status after such a stop.
+	[[nodiscard]] virtual int stop_exit_code() const = 0;
+};
+
 // Runs the show while the caller holds its locks, in one event loop over a
 // signalfd and the exec-status pipe, with deadlines as the poll timeout:
 // forwards signals, stops the show (SIGTERM, then SIGKILL after the kill
@@ -67,7 +88,8 @@ private:
 // its children and are waited for before the lock is given up.
 class Supervisor {
 public:
-	Supervisor(const GuardOptions &options, LaunchSpec spec, SignalFd &signals, ShowListener &listener);
+	Supervisor(const GuardOptions &options, LaunchSpec spec, SignalFd &signals, ShowListener &listener,
+		   LoopSource *lock_source = nullptr);
 
 	// Supervises until the show has ended for good and every process it
 	// started is gone. Returns the guard's exit status.
@@ -80,6 +102,7 @@ private:
 	void main_exited(ExitStatus status);
 	void exec_status_ready();
 	void request_stop(int signo);
+	void check_lock_source();
 	void sweep_leftovers();
 	void after_show_ended();
 	// The show has ended for good: run() returns exit_code.
@@ -92,6 +115,8 @@ private:
 	LaunchSpec spec_;
 	SignalFd &signals_;
 	ShowListener &listener_;
+	LoopSource *lock_source_;
+	std::optional<int> lock_lost_exit_; // the lock source asked for a stop
 
 	std::optional<ShowProcess> show_;
 	ShowState state_ = ShowState::starting;
