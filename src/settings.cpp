@@ -124,10 +124,11 @@ void apply_setting(const std::string &key, const std::vector<SettingValue> &valu
 	} else if (key == "etcd-endpoints") {
 		g.etcd_endpoints.clear();
 		std::string_view rest = v.value;
-		while (!rest.empty() || g.etcd_endpoints.empty()) {
+		for (bool more = true; more;) {
 			const auto comma = rest.find(',');
 			const std::string url(rest.substr(0, comma));
-			rest = comma == std::string_view::npos ? std::string_view() : rest.substr(comma + 1);
+			more = comma != std::string_view::npos;
+			rest = more ? rest.substr(comma + 1) : std::string_view();
 			const auto scheme = url.find("://");
 			if ((url.rfind("http://", 0) != 0 && url.rfind("https://", 0) != 0) || url.size() <= scheme + 3 ||
 			    url.find_first_of(" \t/", scheme + 3) != std::string::npos)
