@@ -5,6 +5,7 @@ set -euo pipefail
 packages=(
 	g++ cmake ninja-build pkgconf
 	libgpiod-dev gpiod libboost-program-options-dev libspdlog-dev libfmt-dev libgtest-dev
+	libcurl4-openssl-dev nlohmann-json3-dev
 	python3 util-linux procps bash
 )
 

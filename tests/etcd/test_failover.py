@@ -1,0 +1,339 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-2.0-or-later
+"""The etcd lock backend against a real three-member etcd cluster on
+loopback: guards run as separate controllers (each its own lock dir and its
+own proxy to the cluster), their shows write start and stop times to one
+shared file, so overlaps are checked on one clock.
+
+Prints the figures (failover time, gap, overlaps) and "N passed, M failed"."""
+
+import os
+import random
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+import traceback
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from cluster import EtcdCluster, Proxy  # noqa: E402
+
+SHOWGUARD = os.environ.get("SHOWGUARD", "showguard")
+TTL = 3.0             # short leases keep the tier quick
+KILL_TIMEOUT = 1.0    # the derived default for a 3 s TTL
+MARGIN = 0.3          # LeaseTiming::safety_margin() for a 3 s TTL
+SLACK = 1.0           # for a loaded 2-core machine
+ROUNDS = int(os.environ.get("ETCD_ROUNDS", "12"))
+
+# The show: appends "start ID TIME TOKEN" and, on SIGTERM, "stop ID TIME" to
+# the shared log, then exits. date(1) reads the same realtime clock for all.
+SHOW = r'''
+echo "start $CONTROLLER $(date +%s.%N) $SHOWGUARD_FENCING_TOKEN" >> "$SHOW_LOG"
+trap 'echo "stop $CONTROLLER $(date +%s.%N)" >> "$SHOW_LOG"; kill $s 2>/dev/null; exit 0' TERM
+sleep 100000 & s=$!
+wait $s
+'''
+
+
+class Controller:
+    """One controller: its lock dir, its proxy to the cluster, its guard."""
+
+    def __init__(self, name, tmp, cluster, show_log, ttl=TTL):
+        self.name = name
+        self.tmp = tmp
+        self.lock_dir = os.path.join(tmp, f"locks-{name}")
+        self.proxy = Proxy(cluster.client_ports)
+        self.show_log = show_log
+        self.ttl = ttl
+        self.proc = None
+        self.log = os.path.join(tmp, f"guard-{name}.log")
+
+    def start(self, wait=True, show="stage"):
+        args = [SHOWGUARD, "--show", show, "--lock-dir", self.lock_dir, "--lock-backend", "etcd",
+                "--etcd-endpoints", ",".join(self.proxy.urls), "--lease-ttl", f"{int(self.ttl)}s"]
+        if wait:
+            args.append("--wait")
+        env = dict(os.environ, CONTROLLER=self.name, SHOW_LOG=self.show_log)
+        with open(self.log, "ab") as log:
+            self.proc = subprocess.Popen(args + ["--", "sh", "-c", SHOW], env=env, stdout=log, stderr=log,
+                                         start_new_session=True)
+        return self.proc
+
+    def alive(self):
+        return self.proc is not None and self.proc.poll() is None
+
+    def kill(self, signo=signal.SIGKILL):
+        if self.alive():
+            os.kill(self.proc.pid, signo)
+
+    def stop(self):
+        """SIGTERM, so the guard revokes its lease; SIGKILL what is left."""
+        if self.proc and self.proc.poll() is None:
+            os.kill(self.proc.pid, signal.SIGTERM)
+            try:
+                self.proc.wait(timeout=5)
+            except subprocess.TimeoutExpired:
+                pass
+        if self.proc:
+            try:
+                os.killpg(self.proc.pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+            self.proc.wait()
+
+    def close(self):
+        self.stop()
+        self.proxy.close()
+
+
+def read_events(path):
+    events = []
+    if os.path.exists(path):
+        with open(path) as f:
+            for line in f:
+                parts = line.split()
+                if len(parts) >= 3:
+                    events.append((parts[0], parts[1], float(parts[2]), parts[3] if len(parts) > 3 else ""))
+    return events
+
+
+def intervals(path, now=None):
+    """(controller, start, stop or None, token) for every run of the show."""
+    runs, open_runs = [], {}
+    for kind, who, t, token in read_events(path):
+        if kind == "start":
+            open_runs[who] = [who, t, None, token]
+            runs.append(open_runs[who])
+        elif kind == "stop" and who in open_runs:
+            open_runs.pop(who)[2] = t
+    return [tuple(r) for r in runs]
+
+
+def overlaps(runs, now):
+    count = 0
+    for i, (a, a0, a1, _) in enumerate(runs):
+        for b, b0, b1, _ in runs[i + 1:]:
+            if a != b and a0 < (b1 or now) and b0 < (a1 or now):
+                count += 1
+    return count
+
+
+def wait_until(predicate, timeout, what):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(0.02)
+    raise AssertionError(f"timed out after {timeout:.1f}s waiting for {what}")
+
+
+def running(path):
+    return [r for r in intervals(path) if r[2] is None]
+
+
+class Scenario:
+    def __init__(self, tmp, cluster, name, controllers=2, ttl=TTL):
+        self.dir = os.path.join(tmp, name)
+        os.makedirs(self.dir)
+        self.log = os.path.join(self.dir, "shows.log")
+        self.cluster = cluster
+        self.controllers = [Controller(chr(ord("A") + i), self.dir, cluster, self.log, ttl)
+                            for i in range(controllers)]
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        for c in self.controllers:
+            c.close()
+        # A scenario must not leave a lock behind for the next one.
+        for i in range(len(self.cluster.names)):
+            if i not in self.cluster.running():
+                self.cluster.start_member(i)
+        self.cluster.wait_healthy()
+
+    def holder(self, timeout):
+        """The controller whose show runs, once exactly one does."""
+        run = wait_until(lambda: running(self.log), timeout, "a show to start")
+        assert len(run) == 1, f"more than one show runs: {run}"
+        return next(c for c in self.controllers if c.name == run[0][0]), run[0]
+
+
+def failover(tmp, cluster):
+    with Scenario(tmp, cluster, "failover") as s:
+        a, b = s.controllers
+        a.start()
+        s.holder(10)
+        b.start()
+        time.sleep(1.0)
+        assert [r[0] for r in running(s.log)] == ["A"], intervals(s.log)
+        killed = time.time()
+        a.kill()
+        wait_until(lambda: any(r[0] == "B" for r in running(s.log)), TTL + 5, "the standby's show")
+        started = next(r[1] for r in intervals(s.log) if r[0] == "B")
+        took = started - killed
+        assert took <= TTL + 1.0, f"the standby started {took:.2f}s after SIGKILL of the primary (TTL {TTL}s)"
+        tokens = [r[3] for r in intervals(s.log)]
+        assert int(tokens[1]) > int(tokens[0]), f"fencing tokens do not grow: {tokens}"
+        assert overlaps(intervals(s.log), time.time()) == 0
+        return f"failover {took:.2f}s after SIGKILL (TTL {TTL:.0f}s, limit {TTL + 1:.0f}s); tokens {tokens}"
+
+
+def partition(tmp, cluster):
+    with Scenario(tmp, cluster, "partition") as s:
+        a, b = s.controllers
+        a.start()
+        s.holder(10)
+        b.start()
+        time.sleep(1.0)
+        cut = time.time()
+        a.proxy.freeze()
+        wait_until(lambda: any(r[0] == "B" for r in running(s.log)), 2 * TTL + 5, "the standby's show")
+        runs = intervals(s.log)
+        a_stop = next(r[2] for r in runs if r[0] == "A")
+        b_start = next(r[1] for r in runs if r[0] == "B")
+        assert a_stop is not None, f"the primary's show still runs: {runs}"
+        assert a_stop < b_start, f"overlap: primary stopped at {a_stop}, standby started at {b_start}"
+        assert a_stop - cut <= TTL - KILL_TIMEOUT - MARGIN + SLACK, \
+            f"the primary's show stopped {a_stop - cut:.2f}s after the cut"
+        a.proc.wait(timeout=10)
+        assert a.proc.returncode == 69, f"the fenced guard exited {a.proc.returncode}, not 69"
+        with open(a.log) as f:
+            text = f.read()
+        assert "is being lost" in text and "127.0.0.1:" in text, text
+        a.proxy.heal()
+        return (f"partition: primary's show stopped {a_stop - cut:.2f}s after the cut, standby started "
+                f"{b_start - cut:.2f}s after it; gap {b_start - a_stop:.2f}s; primary exit 69")
+
+
+def member_down(tmp, cluster):
+    # The hardest member to lose: the leader. The default TTL (10 s) leaves
+    # room for a new election inside the fencing deadline.
+    with Scenario(tmp, cluster, "member-down", controllers=1, ttl=10) as s:
+        (a,) = s.controllers
+        a.start()
+        s.holder(10)
+        time.sleep(1.0)
+        leader = wait_until(cluster.leader, 10, "a leader")
+        cluster.kill_member(leader)
+        time.sleep(12.0)
+        runs = intervals(s.log)
+        assert len(runs) == 1 and runs[0][2] is None, f"the show was interrupted: {runs}"
+        assert a.alive(), "the guard exited"
+        return f"member down: killed the leader m{leader}; the show ran on uninterrupted for 12s"
+
+
+def quorum_lost(tmp, cluster):
+    with Scenario(tmp, cluster, "quorum", controllers=2) as s:
+        a, b = s.controllers
+        a.start()
+        holder, _ = s.holder(10)
+        b.start()
+        time.sleep(1.0)
+        lost = time.time()
+        victims = [i for i in cluster.running()][:2]
+        for i in victims:
+            cluster.kill_member(i)
+        wait_until(lambda: not running(s.log), TTL + 5, "the holder to stop its show")
+        stopped = intervals(s.log)[0][2]
+        within = stopped - lost
+        assert within <= TTL - KILL_TIMEOUT - MARGIN + SLACK, f"the holder stopped {within:.2f}s after quorum loss"
+        a.proc.wait(timeout=10)
+        assert a.proc.returncode == 69, f"the holder exited {a.proc.returncode}, not 69"
+        assert b.alive(), "the waiting controller gave up"
+        # As systemd's Restart= would: the stopped controller waits again.
+        a.start()
+        time.sleep(2.0)
+        assert not running(s.log), "a show runs without quorum"
+        back = time.time()
+        for i in victims:
+            cluster.start_member(i)
+        holder, run = s.holder(3 * TTL + 15)
+        time.sleep(2 * TTL)
+        assert len(running(s.log)) == 1, f"not exactly one show after quorum returned: {running(s.log)}"
+        assert overlaps(intervals(s.log), time.time()) == 0
+        return (f"quorum lost: holder stopped {within:.2f}s after (deadline {TTL - KILL_TIMEOUT - MARGIN:.1f}s); "
+                f"quorum back: {holder.name} resumed {run[1] - back:.2f}s later, the only one")
+
+
+def random_kills(tmp, cluster):
+    rng = random.Random(int(os.environ.get("ETCD_SEED", "9")))
+    with Scenario(tmp, cluster, "random", controllers=3) as s:
+        for c in s.controllers:
+            c.start()
+        s.holder(10)
+        actions = {"guard": 0, "member": 0, "partition": 0}
+        failovers = []
+        for _ in range(ROUNDS):
+            for c in s.controllers:  # systemd's Restart=always
+                if not c.alive():
+                    c.start()
+            holder, run = s.holder(3 * TTL + 10)
+            action = rng.choice(list(actions))
+            actions[action] += 1
+            t0 = time.time()
+            if action == "guard":
+                holder.kill()
+            elif action == "member":
+                victim = rng.choice(cluster.running())
+                cluster.kill_member(victim)
+                time.sleep(rng.uniform(0.5, TTL))
+                cluster.start_member(victim)
+            else:
+                holder.proxy.freeze()
+                time.sleep(rng.uniform(TTL, 2 * TTL))
+                holder.proxy.heal()
+            if action != "member":
+                new = wait_until(lambda: [r for r in running(s.log) if r[1] > t0], 3 * TTL + 10, "a new holder")
+                failovers.append(new[0][1] - t0)
+            time.sleep(rng.uniform(0.2, 1.0))
+        cluster.wait_healthy()
+        time.sleep(TTL)
+        count = overlaps(intervals(s.log), time.time())
+        assert count == 0, f"{count} overlaps: {intervals(s.log)}"
+        assert len(running(s.log)) == 1, f"not exactly one show at the end: {running(s.log)}"
+        worst = max(failovers) if failovers else 0.0
+        return (f"random kills: {ROUNDS} rounds ({actions['guard']} guards, {actions['member']} members, "
+                f"{actions['partition']} partitions), {len(intervals(s.log))} runs, overlaps 0, "
+                f"worst failover {worst:.2f}s")
+
+
+SCENARIOS = [failover, partition, member_down, quorum_lost, random_kills]
+
+
+def main():
+    tmp = tempfile.mkdtemp(prefix="showguard-etcd-")
+    cluster = EtcdCluster(tmp)
+    passed = failed = 0
+    try:
+        cluster.start()
+        for scenario in SCENARIOS:
+            started = time.monotonic()
+            try:
+                figures = scenario(tmp, cluster)
+                passed += 1
+                print(f"PASS {scenario.__name__} ({time.monotonic() - started:.1f}s): {figures}", flush=True)
+            except Exception:  # noqa: BLE001 - report every failure and go on
+                failed += 1
+                print(f"FAIL {scenario.__name__} ({time.monotonic() - started:.1f}s)", flush=True)
+                traceback.print_exc()
+                for log in sorted(os.listdir(os.path.join(tmp, scenario.__name__.replace("_", "-")))
+                                  if os.path.isdir(os.path.join(tmp, scenario.__name__.replace("_", "-"))) else []):
+                    print(f"--- {log}")
+                    with open(os.path.join(tmp, scenario.__name__.replace("_", "-"), log)) as f:
+                        print(f.read()[-3000:])
+    finally:
+        cluster.stop()
+        if os.environ.get("KEEP_TMP"):
+            print(f"kept {tmp}")
+        else:
+            shutil.rmtree(tmp, ignore_errors=True)
+    print(f"{passed} passed, {failed} failed")
+    return 0 if failed == 0 else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
