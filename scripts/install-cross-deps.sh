@@ -52,7 +52,8 @@ triplet_of() {
 # Host-side tools. cmake and ninja are normally on a build machine already but a fresh Debian
 # has neither. util-linux (flock, setsid, ...) is Essential and only ever used host-side, so it
 # needs no foreign variant.
-host_packages=(cmake ninja-build make file binutils qemu-user)
+# nlohmann-json3-dev is headers only (Architecture: all): the host's copy serves every target.
+host_packages=(cmake ninja-build make file binutils qemu-user nlohmann-json3-dev)
 for arch in "${target_arches[@]}"; do
     host_packages+=("g++-$(triplet_of "$arch")")
 done
@@ -60,6 +61,7 @@ done
 # What the target build links against, per target architecture.
 target_dev_packages=(
     libgpiod-dev libboost-program-options-dev libspdlog-dev libfmt-dev libgtest-dev pkgconf
+    libcurl4-openssl-dev
 )
 
 if (( EUID != 0 )) && (( dry_run == 0 )); then

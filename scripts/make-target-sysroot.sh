@@ -33,7 +33,9 @@ if ! grep -qx "$arch" <<<"$foreign"; then
 fi
 
 wanted=(libc6-dev libstdc++-12-dev libgpiod-dev libboost-program-options-dev libspdlog-dev
-        libfmt-dev libgtest-dev)
+        libfmt-dev libgtest-dev libcurl4-openssl-dev)
+# Architecture: all packages the build needs inside the sysroot too (CMake searches only there).
+wanted_all=(nlohmann-json3-dev)
 
 # The dependency closure, restricted to packages of ARCH (Architecture: all packages such as
 # googletest's sources are not needed to build against the libraries).
@@ -42,6 +44,7 @@ mapfile -t closure < <(
         --no-replaces --no-enhances "${wanted[@]/%/:$arch}" |
     grep -E "^[^ <].*:$arch\$" | sort -u)
 (( ${#closure[@]} )) || { echo "make-target-sysroot: no $arch packages known; apt-get update?" >&2; exit 69; }
+closure+=("${wanted_all[@]/%/:all}")
 
 # Package=version list of the candidates: the cache key.
 manifest=$(apt-cache show --no-all-versions "${closure[@]}" |
@@ -66,7 +69,7 @@ mkdir -p "$staging"
 for pkg in "${closure[@]}"; do
     name=${pkg%:*}
     version=$(awk -F= -v p="$name" '$1==p {print $2}' <<<"$manifest")
-    deb=$(ls "$debs/${name}_${version//:/%3a}_$arch.deb")
+    deb=$(ls "$debs/${name}_${version//:/%3a}_${pkg##*:}.deb")
     dpkg -x "$deb" "$staging"
 done
 

@@ -130,8 +130,11 @@ EtcdLock::Result EtcdLock::acquire(std::optional<Duration> wait, SignalFd &signa
 		if (step_ == Step::watch)
 			tell("the etcd lock " + lock_prefix(options_.show) + ", held by " + holder_);
 		if (wait && give_up && Clock::now() >= *give_up) {
+			std::string what = step_ == Step::watch ? holder_ : told;
+			if (what.empty())
+				what = "the etcd cluster (no answer yet from " + client_.endpoint() + ")";
 			release();
-			return {Outcome::timed_out, holder_.empty() ? told : holder_, 0};
+			return {Outcome::timed_out, what, 0};
 		}
 		if (poll_once(signals.fd(), wait ? give_up : std::nullopt)) {
 			while (auto info = signals.read()) {

@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "showguard/error.hpp"
+#include "showguard/etcd_status.hpp"
 #include "showguard/proc_locks.hpp"
 #include "showguard/show_lock.hpp"
 #include "showguard/show_name.hpp"
@@ -138,24 +139,6 @@ std::string json_string(std::string_view text)
 	return out + "\"";
 }
 
-std::string format_uptime(std::int64_t ms)
-{
-	std::int64_t s = ms / 1000;
-	char buf[64];
-	if (s >= 86400)
-		std::snprintf(buf, sizeof(buf), "%lldd%02lldh", static_cast<long long>(s / 86400),
-			      static_cast<long long>(s % 86400 / 3600));
-	else if (s >= 3600)
-		std::snprintf(buf, sizeof(buf), "%lldh%02lldm", static_cast<long long>(s / 3600),
-			      static_cast<long long>(s % 3600 / 60));
-	else if (s >= 60)
-		std::snprintf(buf, sizeof(buf), "%lldm%02llds", static_cast<long long>(s / 60),
-			      static_cast<long long>(s % 60));
-	else
-		std::snprintf(buf, sizeof(buf), "%llds", static_cast<long long>(s));
-	return buf;
-}
-
 std::string state_word(const ShowStatus &s)
 {
 	if (!s.known)
@@ -178,7 +161,65 @@ std::string prometheus_label(std::string_view text)
 	return out;
 }
 
+// The global config's lock backend and cluster: only those keys, so that
+// status works whatever else the file says.
+GuardOptions cluster_options(const CommandLine &cl)
+{
+	GuardOptions options;
+	for (const auto &[key, values] : load_global_settings(cl))
+		if (key == "lock-backend" || key.rfind("etcd-", 0) == 0)
+			apply_setting(key, values, options);
+	return options;
+}
+
+std::string join_endpoints(const GuardOptions &options)
+{
+	std::string out;
+	for (const auto &url : options.etcd_endpoints)
+		out += (out.empty() ? "" : ",") + url;
+	return out;
+}
+
 } // namespace
+
+std::string format_uptime(std::int64_t ms)
+{
+	std::int64_t s = ms / 1000;
+	char buf[64];
+	if (s >= 86400)
+		std::snprintf(buf, sizeof(buf), "%lldd%02lldh", static_cast<long long>(s / 86400),
+			      static_cast<long long>(s % 86400 / 3600));
+	else if (s >= 3600)
+		std::snprintf(buf, sizeof(buf), "%lldh%02lldm", static_cast<long long>(s / 3600),
+			      static_cast<long long>(s % 3600 / 60));
+	else if (s >= 60)
+		std::snprintf(buf, sizeof(buf), "%lldm%02llds", static_cast<long long>(s / 60),
+			      static_cast<long long>(s % 60));
+	else
+		std::snprintf(buf, sizeof(buf), "%llds", static_cast<long long>(s));
+	return buf;
+}
+
+std::string align_columns(const std::vector<std::vector<std::string>> &rows)
+{
+	std::vector<std::size_t> width;
+	for (const auto &row : rows) {
+		width.resize(std::max(width.size(), row.size()), 0);
+		for (std::size_t i = 0; i < row.size(); ++i)
+			width[i] = std::max(width[i], row[i].size());
+	}
+	std::string out;
+	for (const auto &row : rows) {
+		std::string line;
+		for (std::size_t i = 0; i < row.size(); ++i) {
+			line += row[i];
+			if (i + 1 < row.size())
+				line += std::string(width[i] - row[i].size() + 2, ' ');
+		}
+		out += line + "\n";
+	}
+	return out;
+}
 
 std::vector<ShowStatus> collect_status(const std::filesystem::path &lock_dir, const std::vector<std::string> &names)
 {
@@ -232,21 +273,7 @@ std::string format_status_table(const std::vector<ShowStatus> &shows, std::int64
 				s.running && s.since_ms ? format_uptime(now_ms - s.since_ms) : "-",
 				s.running ? std::to_string(s.restarts) : "-", last, command.empty() ? "-" : command});
 	}
-	std::vector<std::size_t> width(header.size(), 0);
-	for (const auto &row : rows)
-		for (std::size_t i = 0; i < row.size(); ++i)
-			width[i] = std::max(width[i], row[i].size());
-	std::string out;
-	for (const auto &row : rows) {
-		std::string line;
-		for (std::size_t i = 0; i < row.size(); ++i) {
-			line += row[i];
-			if (i + 1 < row.size())
-				line += std::string(width[i] - row[i].size() + 2, ' ');
-		}
-		out += line + "\n";
-	}
-	return out;
+	return align_columns(rows);
 }
 
 std::string format_status_json(const std::vector<ShowStatus> &shows, std::int64_t now_ms)
@@ -346,19 +373,40 @@ int run_status(const CommandLine &cl)
 {
 	const std::vector<ShowStatus> shows = collect_status(resolve_lock_dir(cl), cl.names);
 	const std::int64_t now = now_epoch_ms();
+	// With the etcd backend (global config), also the holders across controllers.
+	std::optional<std::vector<EtcdLockEntry>> cluster;
+	std::optional<Error> cluster_error;
+	const GuardOptions global = cluster_options(cl);
+	if (global.lock_backend == LockBackend::etcd) {
+		try {
+			cluster = list_etcd_locks(etcd_connection(global));
+			if (!cl.names.empty())
+				std::erase_if(*cluster, [&](const EtcdLockEntry &e) {
+					return std::find(cl.names.begin(), cl.names.end(), e.show) == cl.names.end();
+				});
+		} catch (const Error &e) {
+			cluster_error = e;
+		}
+	}
 	std::string text;
 	switch (cl.format) {
 	case StatusFormat::table:
 		text = format_status_table(shows, now);
+		if (cluster)
+			text += "\netcd cluster " + join_endpoints(global) + ":\n" + format_etcd_table(*cluster, now);
 		break;
 	case StatusFormat::json:
 		text = format_status_json(shows, now);
+		if (cluster)
+			append_etcd_json(text, *cluster, now);
 		break;
 	case StatusFormat::prometheus:
 		text = format_status_prometheus(shows);
 		break;
 	}
 	std::fwrite(text.data(), 1, text.size(), stdout);
+	if (cluster_error)
+		throw *cluster_error;
 	const bool unknown = std::any_of(shows.begin(), shows.end(), [](const ShowStatus &s) { return !s.known; });
 	for (const auto &s : shows)
 		if (!s.known)

@@ -43,6 +43,11 @@ struct ShowStatus {
 [[nodiscard]] std::vector<ShowStatus> collect_status(const std::filesystem::path &lock_dir,
 						     const std::vector<std::string> &names);
 
+// "3m05s", "2h10m", "1d04h".
+[[nodiscard]] std::string format_uptime(std::int64_t ms);
+// Rows as left-aligned columns two spaces apart, one line each.
+[[nodiscard]] std::string align_columns(const std::vector<std::vector<std::string>> &rows);
+
 [[nodiscard]] std::string format_status_table(const std::vector<ShowStatus> &shows, std::int64_t now_ms);
 [[nodiscard]] std::string format_status_json(const std::vector<ShowStatus> &shows, std::int64_t now_ms);
 [[nodiscard]] std::string format_status_prometheus(const std::vector<ShowStatus> &shows);
