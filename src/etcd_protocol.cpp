@@ -39,6 +39,15 @@ std::optional<json> parse(std::string_view body)
 	return doc;
 }
 
+// An answer to a KV request: it always has a header.
+std::optional<json> parse_kv_answer(std::string_view body)
+{
+	auto doc = parse(body);
+	if (!doc || !doc->contains("header"))
+		return std::nullopt;
+	return doc;
+}
+
 std::string decoded(const json &object, const char *name)
 {
 	const auto it = object.find(name);
@@ -250,8 +259,8 @@ std::optional<std::int64_t> parse_keepalive(std::string_view body)
 
 std::optional<CreatedKey> parse_create_key(std::string_view body)
 {
-	const auto doc = parse(body);
-	if (!doc || !doc->contains("header"))
+	const auto doc = parse_kv_answer(body);
+	if (!doc)
 		return std::nullopt;
 	CreatedKey out;
 	out.revision = header_revision(*doc);
@@ -274,8 +283,8 @@ std::optional<CreatedKey> parse_create_key(std::string_view body)
 
 std::optional<Range> parse_range(std::string_view body)
 {
-	const auto doc = parse(body);
-	if (!doc || !doc->contains("header"))
+	const auto doc = parse_kv_answer(body);
+	if (!doc)
 		return std::nullopt;
 	Range range;
 	range.revision = header_revision(*doc);
@@ -287,8 +296,8 @@ std::optional<Range> parse_range(std::string_view body)
 
 std::optional<bool> parse_txn_succeeded(std::string_view body)
 {
-	const auto doc = parse(body);
-	if (!doc || !doc->contains("header"))
+	const auto doc = parse_kv_answer(body);
+	if (!doc)
 		return std::nullopt;
 	return doc->value("succeeded", false);
 }

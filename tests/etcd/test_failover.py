@@ -21,7 +21,7 @@ import time
 import traceback
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from cluster import EtcdCluster, Proxy  # noqa: E402
+from cluster import EtcdCluster, Proxy, SecureEtcd  # noqa: E402
 
 SHOWGUARD = os.environ.get("SHOWGUARD", "showguard")
 TTL = 3.0             # short leases keep the tier quick
@@ -55,7 +55,7 @@ class Controller:
 
     def args(self, wait=True, show="stage"):
         args = [SHOWGUARD, "--show", show, "--lock-dir", self.lock_dir, "--lock-backend", "etcd",
-                "--etcd-endpoints", ",".join(self.proxy.urls), "--lease-ttl", f"{int(self.ttl)}s"]
+                "--etcd-endpoints", ",".join(self.proxy.urls), "--lease-ttl", f"{int(self.ttl)}s", "--led", "term"]
         return args + (["--wait"] if wait else [])
 
     def start(self, wait=True, show="stage"):
@@ -160,6 +160,15 @@ class Scenario:
                 self.cluster.start_member(i)
         self.cluster.wait_healthy()
 
+    def primary_and_standby(self):
+        """A holds the show, B waits behind it."""
+        a, b = self.controllers[:2]
+        a.start()
+        self.holder(10)
+        b.start()
+        time.sleep(1.0)
+        return a, b
+
     def holder(self, timeout):
         """The controller whose show runs, once exactly one does."""
         run = wait_until(lambda: running(self.log), timeout, "a show to start")
@@ -169,11 +178,7 @@ class Scenario:
 
 def failover(tmp, cluster):
     with Scenario(tmp, cluster, "failover") as s:
-        a, b = s.controllers
-        a.start()
-        s.holder(10)
-        b.start()
-        time.sleep(1.0)
+        a, b = s.primary_and_standby()
         assert [r[0] for r in running(s.log)] == ["A"], intervals(s.log)
         # Asked on controller B, status names A's guard as the holder.
         conf = os.path.join(s.dir, "showguard.conf")
@@ -199,11 +204,7 @@ def failover(tmp, cluster):
 
 def partition(tmp, cluster):
     with Scenario(tmp, cluster, "partition") as s:
-        a, b = s.controllers
-        a.start()
-        s.holder(10)
-        b.start()
-        time.sleep(1.0)
+        a, b = s.primary_and_standby()
         cut = time.time()
         a.proxy.freeze()
         wait_until(lambda: any(r[0] == "B" for r in running(s.log)), 2 * TTL + 5, "the standby's show")
@@ -219,6 +220,9 @@ def partition(tmp, cluster):
         with open(a.log) as f:
             text = f.read()
         assert "is being lost" in text and "127.0.0.1:" in text, text
+        # The LED goes off with the loss, not through the stopping flashes.
+        after = [l for l in text[text.index("is being lost"):].splitlines() if "LED stage" in l]
+        assert after and after[0].endswith("off") and not any("stopping" in l for l in after), after
         a.proxy.heal()
         return (f"partition: primary's show stopped {a_stop - cut:.2f}s after the cut, standby started "
                 f"{b_start - cut:.2f}s after it; gap {b_start - a_stop:.2f}s; primary exit 69")
@@ -243,11 +247,7 @@ def member_down(tmp, cluster):
 
 def quorum_lost(tmp, cluster):
     with Scenario(tmp, cluster, "quorum", controllers=2) as s:
-        a, b = s.controllers
-        a.start()
-        holder, _ = s.holder(10)
-        b.start()
-        time.sleep(1.0)
+        a, b = s.primary_and_standby()
         victims = [i for i in cluster.running()][:2]
         for i in victims:
             cluster.kill_member(i)
@@ -351,7 +351,44 @@ def refusals(tmp, cluster):
         return f"refusals: busy 75 naming the holder; cluster unreachable 69 after {took:.1f}s; --wait=2s 75"
 
 
-SCENARIOS = [refusals, failover, partition, member_down, quorum_lost, random_kills]
+def tls_and_auth(tmp, cluster):
+    """TLS with client certificates and a user with a password file."""
+    secure = SecureEtcd(tmp, "show-secret")
+    try:
+        d = secure.dir
+        with open(os.path.join(d, "password"), "w") as f:
+            f.write("show-secret\n")
+        with open(os.path.join(d, "wrong"), "w") as f:
+            f.write("guess\n")
+        log = os.path.join(d, "shows.log")
+        base = [SHOWGUARD, "--show", "secure", "--lock-dir", os.path.join(d, "locks"), "--lock-backend", "etcd",
+                "--etcd-endpoints", secure.url, "--lease-ttl", "3s", "--etcd-cacert", secure.files["ca.pem"]]
+        client = ["--etcd-cert", secure.files["client.pem"], "--etcd-key", secure.files["client.key"]]
+        env = dict(os.environ, CONTROLLER="S", SHOW_LOG=log)
+        show = ["--", "sh", "-c", 'echo "start S $(date +%s.%N) $SHOWGUARD_FENCING_TOKEN" >> "$SHOW_LOG"']
+        ok = subprocess.run(base + client + ["--etcd-user", "showguard", "--etcd-password-file",
+                                             os.path.join(d, "password")] + show,
+                            env=env, capture_output=True, text=True, timeout=30)
+        assert ok.returncode == 0, ok.stderr
+        assert int(read_events(log)[0][3]) > 0, read_events(log)
+        wrong = subprocess.run(base + client + ["--etcd-user", "showguard", "--etcd-password-file",
+                                                os.path.join(d, "wrong")] + show,
+                               env=env, capture_output=True, text=True, timeout=30)
+        assert wrong.returncode == 69, (wrong.returncode, wrong.stderr)
+        assert secure.url in wrong.stderr and "authentication failed" in wrong.stderr, wrong.stderr
+        anonymous = subprocess.run(base + client + show, env=env, capture_output=True, text=True, timeout=30)
+        assert anonymous.returncode == 69, (anonymous.returncode, anonymous.stderr)
+        assert "user name is empty" in anonymous.stderr or "permission denied" in anonymous.stderr, anonymous.stderr
+        no_cert = subprocess.run(base + show, env=env, capture_output=True, text=True, timeout=30)
+        assert no_cert.returncode == 69 and secure.url in no_cert.stderr, (no_cert.returncode, no_cert.stderr)
+        assert len(read_events(log)) == 1, read_events(log)
+        return ("TLS + auth: ran with client certificate and password file; wrong password, no user and no "
+                "client certificate each exit 69 naming the endpoint")
+    finally:
+        secure.stop()
+
+
+SCENARIOS = [tls_and_auth, refusals, failover, partition, member_down, quorum_lost, random_kills]
 
 
 def main():
