@@ -236,7 +236,8 @@ def member_down(tmp, cluster):
         a.start()
         s.holder(10)
         time.sleep(1.0)
-        leader = wait_until(cluster.leader, 10, "a leader")
+        # A list, so that member 0 is not taken for "no leader".
+        (leader,) = wait_until(lambda: [i for i in [cluster.leader()] if i is not None], 10, "a leader")
         cluster.kill_member(leader)
         time.sleep(12.0)
         runs = intervals(s.log)
