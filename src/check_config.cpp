@@ -2,6 +2,7 @@
 #include "showguard/check_config.hpp"
 
 #include <cstdio>
+#include <cstring>
 #include <fstream>
 #include <set>
 #include <sstream>
@@ -66,8 +67,18 @@ void check_show(const std::string &show, const std::filesystem::path &path, cons
 	try {
 		check_lock_backend(merged, options);
 	} catch (const Error &e) {
-		const std::string what = e.what();
-		problems.push_back(what.front() == '/' ? what : path.string() + ": " + what);
+		// A config error names its file and line; the rest (the built-in
+		// defaults did not fit) belongs to the show file.
+		problems.push_back(e.code() == ExitCode::config ? e.what() : path.string() + ": " + e.what());
+	}
+	if (options.lock_backend == LockBackend::etcd) {
+		// The cluster's files must be readable where the guard runs.
+		for (const char *key : {"etcd-cacert", "etcd-cert", "etcd-key", "etcd-password-file"}) {
+			const auto it = merged.find(key);
+			if (it != merged.end() && !it->second.empty() && ::access(it->second.back().value.c_str(), R_OK) != 0)
+				problems.push_back(origin_of(merged, key, path.string()) + ": cannot read " + key + " " +
+						   it->second.back().value + ": " + std::strerror(errno));
+		}
 	}
 	if (options.command.empty()) {
 		problems.push_back(path.string() + ": no 'command' for show " + show);

@@ -103,10 +103,16 @@ EtcdLock::Result EtcdLock::acquire(std::optional<Duration> wait, SignalFd &signa
 	const TimePoint began = Clock::now();
 	const std::optional<TimePoint> give_up =
 		!wait ? std::optional<TimePoint>() : *wait >= max_duration ? std::nullopt : std::optional(began + *wait);
-	std::string told; // what on_wait last said
+	std::string told, told_shape; // what on_wait last said; the same without numbers
 	auto tell = [&](const std::string &what) {
-		if (what != told)
+		// "timed out after 1001 ms" and "after 1000 ms" are one story: tell
+		// it once, not on every retry.
+		std::string shape = what;
+		std::erase_if(shape, [](char c) { return c >= '0' && c <= '9'; });
+		if (shape != told_shape) {
+			told_shape = std::move(shape);
 			on_wait(told = what);
+		}
 	};
 
 	start_step(Step::grant);

@@ -97,8 +97,10 @@ void LeaseKeeper::answered(TimePoint sent, const EtcdClient::Response &response)
 		next_send_ = sent + timing_.keepalive_interval();
 		return;
 	}
-	if (ttl) { // etcd answered: no such lease (it expired, or was revoked)
-		loss_ = client_.endpoint() + ": etcd no longer knows lease " + std::to_string(lease_);
+	if (ttl || (response.etcd_said && response.error.find("lease not found") != std::string::npos)) {
+		// etcd answered: no such lease (it expired, or was revoked).
+		loss_ = (ttl ? client_.endpoint() + ": etcd no longer knows lease " + std::to_string(lease_)
+			     : response.error);
 		return;
 	}
 	last_error_ = response.ok ? client_.endpoint() + ": unexpected answer to keepalive: " + error_message(response.body)

@@ -349,7 +349,20 @@ def refusals(tmp, cluster):
         lock = os.path.join(b.lock_dir, "stage.lock")
         held = subprocess.run(["flock", "-n", "-E", "99", lock, "true"]).returncode
         assert held == 0, f"{lock} is still locked after the refusals"
-        return f"refusals: busy 75 naming the holder; cluster unreachable 69 after {took:.1f}s; --wait=2s 75"
+        # check-config: a kill timeout that does not fit, a CA that is not there.
+        os.makedirs(os.path.join(s.dir, "conf", "shows"))
+        with open(os.path.join(s.dir, "conf", "showguard.conf"), "w") as f:
+            f.write(f"lock-backend = etcd\netcd-endpoints = {a.proxy.urls[0]}\nlease-ttl = 3s\n")
+        show_file = os.path.join(s.dir, "conf", "shows", "stage.conf")
+        with open(show_file, "w") as f:
+            f.write("command = /bin/true\nkill-timeout = 2s\netcd-cacert = /nonexistent/ca.pem\n")
+        out = subprocess.run([SHOWGUARD, "check-config", "--config", os.path.join(s.dir, "conf", "showguard.conf"),
+                              "--config-dir", os.path.join(s.dir, "conf")], capture_output=True, text=True)
+        assert out.returncode == 1, (out.returncode, out.stdout)
+        assert f"{show_file}:2: kill-timeout and lease-ttl" in out.stdout, out.stdout
+        assert f"{show_file}:3: cannot read etcd-cacert" in out.stdout, out.stdout
+        return (f"refusals: busy 75 naming the holder; cluster unreachable 69 after {took:.1f}s; --wait=2s 75; "
+                "check-config names a misfit kill timeout and a missing CA")
 
 
 def tls_and_auth(tmp, cluster):
