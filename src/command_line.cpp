@@ -35,7 +35,9 @@ Exit status:
   75                the show or a resource is busy (--conflict-exit-code)
   64                usage error: bad option, value or name
   67                unknown user or group
-  69                a required LED cannot be driven
+  69                a required LED cannot be driven; the etcd cluster
+                    cannot be reached at start, or the etcd lock was
+                    lost and the show stopped
   71                other system error
   73                lock dir or lock file cannot be created or opened,
                     or is a symlink or not a regular file

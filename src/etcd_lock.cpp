@@ -354,7 +354,7 @@ void EtcdLock::release() noexcept
 				     if (!r.ok)
 					     spdlog::debug("cannot revoke the etcd lease: {}", r.error);
 			     });
-		const TimePoint until = Clock::now() + 2 * setup_timeout();
+		const TimePoint until = Clock::now() + setup_timeout();
 		while (!done && Clock::now() < until)
 			(void)poll_once(-1, until);
 	} catch (const std::exception &e) {

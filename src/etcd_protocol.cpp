@@ -168,8 +168,13 @@ std::optional<HolderRecord> parse_holder(std::string_view value)
 		return std::nullopt;
 	record.show = show->get<std::string>().substr(0, 256);
 	record.host = host->get<std::string>().substr(0, 256);
-	record.guard_pid = static_cast<pid_t>(int_field(*doc, "guard_pid"));
-	record.show_pid = static_cast<pid_t>(int_field(*doc, "show_pid"));
+	// Anyone who may write the prefix writes these: bound them to pids.
+	auto pid = [&](const char *name) {
+		const std::int64_t n = int_field(*doc, name);
+		return n > 0 && n <= 0x3fffffff ? static_cast<pid_t>(n) : pid_t{0};
+	};
+	record.guard_pid = pid("guard_pid");
+	record.show_pid = pid("show_pid");
 	record.since_ms = int_field(*doc, "since_ms");
 	return record;
 }

@@ -10,7 +10,7 @@ enum class ExitCode : int {
 	failure = 1,          // status: unknown show; stop: timed out
 	usage = 64,           // EX_USAGE: bad option, value or show name
 	no_user = 67,         // EX_NOUSER: unknown --user or --group
-	unavailable = 69,     // EX_UNAVAILABLE: a required LED cannot be driven
+	unavailable = 69,     // EX_UNAVAILABLE: a required LED cannot be driven; etcd unreachable or lost
 	software = 70,        // EX_SOFTWARE: internal error
 	os_error = 71,        // EX_OSERR: other system errors
 	cant_create = 73,     // EX_CANTCREAT: lock dir or lock file unusable

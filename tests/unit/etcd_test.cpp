@@ -95,6 +95,10 @@ TEST(EtcdProtocol, HolderRecordRoundTrips)
 	EXPECT_EQ(back->guard_pid, 812);
 	EXPECT_EQ(back->show_pid, 815);
 	EXPECT_EQ(back->since_ms, 1764610000123);
+	const auto hostile = parse_holder(R"({"show":"s","host":"h","guard_pid":-1,"show_pid":"99999999999"})");
+	ASSERT_TRUE(hostile);
+	EXPECT_EQ(hostile->guard_pid, 0);
+	EXPECT_EQ(hostile->show_pid, 0);
 	EXPECT_FALSE(parse_holder("not json"));
 	EXPECT_FALSE(parse_holder(R"({"host":"a"})"));
 	EXPECT_FALSE(parse_holder("[1,2]"));
