@@ -10,7 +10,7 @@ import signal
 import subprocess
 import time
 
-from harness import EMULATOR, GuardTestCase, SLOW, lock_is_held, main, showguard_cmd, wait_for, proc_status
+from harness import EMULATOR, GuardTestCase, SLOW, lock_is_held, main, measures_cost, showguard_cmd, wait_for, proc_status
 
 MAX = "255"
 
@@ -374,9 +374,8 @@ class LedTest(LedTestCase):
         self.assertIn(f"{broken}:2: invalid value 'gpio:' for led", result.stderr)
         self.assertFalse(os.path.exists(self.lock_dir))
 
+    @measures_cost
     def test_a_steady_led_costs_no_wakeups(self):
-        if EMULATOR:
-            self.skipTest("under qemu-user the emulator's own threads wake up")
         guard = self.start("starcourt", self.sh(f"echo $$ > {self.path('pid')}; exec sleep 30"), *self.led_option())
         self.wait_file("pid")
         self.wait_brightness(MAX)
