@@ -156,6 +156,11 @@ def nothing_created(box, name):
     assert not os.path.lexists(os.path.join(box, name)), f"created {name}"
 
 
+def stranger_unharmed(box):
+    """`stop` signals guards only: the stranger holding the lock still holds it."""
+    assert lock_is_held(os.path.join(box, "locks", "starcourt.lock")), "stop signalled a process that is no guard"
+
+
 def lock_file_mode_0600(box, result):
     mode = stat.S_IMODE(os.stat(os.path.join(box, "locks", "starcourt.lock")).st_mode)
     assert mode == 0o600, oct(mode)
@@ -356,6 +361,29 @@ ROWS = [
     Row("held by a stranger, garbage record", guard(), 75,
         "show starcourt is busy: held by pid", held=("starcourt.lock",),
         setup=make(("file", "locks/starcourt.state"), content=GARBAGE)),
+    Row("stop a show held by a stranger", ["stop", "starcourt", "--lock-dir", "{locks}", "--timeout", "1s"], 1,
+        "show starcourt is held by pid", held=("starcourt.lock",), setup=make(("dir", "locks")),
+        check=lambda box, result: stranger_unharmed(box)),
+    Row("status lists a garbage record without failing", ["status", "--lock-dir", "{locks}"], 0, "unknown",
+        errors=0, setup=make(("file", "locks/starcourt.state"), content=GARBAGE)),
+    Row("status of a named show with a garbage record", ["status", "starcourt", "--lock-dir", "{locks}"], 1,
+        "show starcourt is unknown", setup=make(("file", "locks/starcourt.state"), content=GARBAGE)),
+    # --- check-config reads show files as the guard does
+    Row("check-config show file is a fifo", ["check-config", "--config", "/dev/null", "--config-dir", "{box}/conf"],
+        1, "config file {box}/conf/shows/fifo.conf is not a regular file", errors=0,
+        setup=make(("fifo", "conf/shows/fifo.conf"))),
+    Row("check-config show file too large", ["check-config", "--config", "/dev/null", "--config-dir", "{box}/conf"],
+        1, "config file {box}/conf/shows/big.conf is larger than 1024 KiB", errors=0,
+        setup=make(("file", "conf/shows/big.conf"), content=b"#" * (1024 * 1024 + 1))),
+    Row("check-config show file is a directory", ["check-config", "--config", "/dev/null", "--config-dir",
+                                                  "{box}/conf"], 1,
+        "config file {box}/conf/shows/dir.conf is not a regular file", errors=0,
+        setup=make(("dir", "conf/shows/dir.conf"))),
+    Row("check-config garbage show file", ["check-config", "--config", "/dev/null", "--config-dir", "{box}/conf"], 1,
+        "{box}/conf/shows/starcourt.conf:1: line holds a NUL byte", errors=0, setup=with_show_file(GARBAGE)),
+    Row("check-config show file with an invalid name", ["check-config", "--config", "/dev/null", "--config-dir",
+                                                        "{box}/conf"], 1, "is not a valid show name", errors=0,
+        setup=make(("file", "conf/shows/-rf.conf"), content=b"command = true\n")),
     # --- users and groups
     Row("unknown user", guard("--user", "no-such-user-xyz"), 67, "unknown user 'no-such-user-xyz'"),
     Row("unknown numeric user", guard("--user", "4000000"), 67, "unknown user '4000000'"),
@@ -493,15 +521,15 @@ class HostileInputTest(GuardTestCase):
         proc = subprocess.Popen(cmd, cwd=cwd, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
                                 stderr=subprocess.PIPE, text=True, errors="replace", start_new_session=True)
         try:
-            _, err = proc.communicate(timeout=60 * SLOW)
+            out, err = proc.communicate(timeout=60 * SLOW)
         except subprocess.TimeoutExpired:
             os.killpg(proc.pid, 9)
             proc.communicate()
             self.fail(f"hung: $ {cmd}")
         leftovers = session_members(proc.pid)
-        result = subprocess.CompletedProcess(cmd, proc.returncode, "", err)
+        result = subprocess.CompletedProcess(cmd, proc.returncode, out, err)
 
-        context = f"\n$ {cmd}\nexit {result.returncode}\n{err}"
+        context = f"\n$ {cmd}\nexit {result.returncode}\n{out}{err}"
         self.assertGreaterEqual(result.returncode, 0, "killed by a signal" + context)
         for marker in CRASH_MARKERS:
             self.assertNotIn(marker, err, context)
@@ -509,7 +537,8 @@ class HostileInputTest(GuardTestCase):
         errors = [line for line in err.splitlines() if line.startswith(ERROR)]
         self.assertEqual(len(errors), row.errors, f"expected {row.errors} error line(s)" + context)
         if row.fragment:
-            self.assertIn(expand(row.fragment), errors[0] if errors else err, context)
+            # A failure's one error line names the thing; check-config reports on stdout.
+            self.assertIn(expand(row.fragment), errors[0] if errors else out + err, context)
 
         after = snapshot(box, skip)
         for parent in created_parents:

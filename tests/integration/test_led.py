@@ -37,7 +37,7 @@ class LedTestCase(GuardTestCase):
         """An attribute's value. The guard rewrites the file (open with O_TRUNC, then
         write), so an empty read is the moment between the two: read again."""
         path = os.path.join(led or self.led, attr)
-        for _ in range(100):
+        for _ in range(int(100 * SLOW)):
             with open(path) as f:
                 value = f.read().strip()
             if value:
