@@ -4,6 +4,7 @@ binary against real kernel locks, real processes and signals, and use
 util-linux flock(1) as an independent client of the lock."""
 
 import os
+import re
 import shlex
 import shutil
 import signal
@@ -21,9 +22,26 @@ WRAPPER = shlex.split(os.environ.get("SHOWGUARD_WRAPPER", ""))
 # An instrumented guard: "address,undefined" or "thread" (a sanitizer build), or
 # "valgrind". Its runtime adds threads and wake-ups of its own, and it runs slower.
 INSTRUMENTED = os.environ.get("SHOWGUARD_SANITIZE", "") or ("valgrind" if WRAPPER else "")
-# Where the sanitizer runtimes write their reports (log_path in *SAN_OPTIONS):
-# a report there fails the test that was running (GuardTestCase.tearDown).
-SANITIZER_LOG_DIR = os.environ.get("SHOWGUARD_SANITIZER_LOG_DIR", "")
+
+
+def own_sanitizer_log_dir():
+    """Where the sanitizer runtimes write the reports of this test process's guards
+    (log_path in *SAN_OPTIONS, moved to a directory of its own so that a report is
+    blamed on the test that caused it, not on one running beside it). A report
+    there fails the test that was running (GuardTestCase.tearDown)."""
+    top = os.environ.get("SHOWGUARD_SANITIZER_LOG_DIR", "")
+    if not top:
+        return ""
+    own = os.path.join(top, f"{os.path.basename(sys.argv[0])}.{os.getpid()}")
+    os.makedirs(own, exist_ok=True)
+    os.chmod(own, 0o1777)  # guards the tests run as nobody report too
+    for var in ("ASAN_OPTIONS", "UBSAN_OPTIONS", "TSAN_OPTIONS"):
+        if var in os.environ:
+            os.environ[var] = re.sub(r"log_path=([^:]*/)?", f"log_path={own}/", os.environ[var])
+    return own
+
+
+SANITIZER_LOG_DIR = own_sanitizer_log_dir()
 # Time bounds in assertions are generous: CI is a loaded 2-core machine,
 # and emulated or instrumented builds start slower still.
 SLOW = 4.0 if EMULATOR or INSTRUMENTED else 1.0
@@ -49,7 +67,9 @@ def sanitizer_reports():
     """The report files the sanitizer runtimes have written so far."""
     if not SANITIZER_LOG_DIR or not os.path.isdir(SANITIZER_LOG_DIR):
         return set()
-    return {os.path.join(SANITIZER_LOG_DIR, f) for f in os.listdir(SANITIZER_LOG_DIR)}
+    # valgrind --log-file leaves an empty file for a clean process.
+    return {path for path in (os.path.join(SANITIZER_LOG_DIR, f) for f in os.listdir(SANITIZER_LOG_DIR))
+            if os.path.getsize(path) > 0}
 
 
 def lock_is_held(path):
