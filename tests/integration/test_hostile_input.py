@@ -57,6 +57,18 @@ def guard(*options, program=("true",), show="starcourt"):
     return ["--show", show, "--lock-dir", "{locks}", *options, "--", *program]
 
 
+def bad_value(name, option, value, equals=False):
+    """A usage error: the guard refuses the value of option, naming both."""
+    return Row(name, guard(f"{option}={value}") if equals else guard(option, value), 64,
+               f"invalid value '{value}' for {option}")
+
+
+def check_config_row(name, fragment, setup):
+    """check-config over a config dir whose show files setup makes: exit 1, the problem on stdout."""
+    return Row(name, ["check-config", "--config", "/dev/null", "--config-dir", "{box}/conf"], 1, fragment,
+               errors=0, setup=setup)
+
+
 def with_show_file(text, show="starcourt"):
     """A show file with this content; the guard is pointed at it."""
     def setup(box):
@@ -196,23 +208,23 @@ ROWS = [
     Row("resource non-ASCII", guard("--resource", "\u00fcber"), 64, "'\\xc3\\xbcber' for --resource"),
     Row("resource leading dot", guard("--resource", ".dmx"), 64, "must not start with '.'"),
     Row("resource leading dash", guard("--resource=-dmx"), 64, "must not start with '-'"),
-    Row("board traversal", guard("--board", "../etc"), 64, "invalid value '../etc' for --board"),
+    bad_value("board traversal", "--board", "../etc"),
     # --- durations
-    Row("wait negative", guard("--wait=-1s"), 64, "invalid value '-1s' for --wait"),
-    Row("wait garbage", guard("--wait=soon"), 64, "invalid value 'soon' for --wait"),
-    Row("wait exponent", guard("--wait=1e3"), 64, "invalid value '1e3' for --wait"),
-    Row("wait overflow", guard("--wait=99999999999999999999"), 64, "invalid value '99999999999999999999' for --wait"),
-    Row("wait over a week", guard("--wait=169h"), 64, "invalid value '169h' for --wait"),
-    Row("wait over a week in seconds", guard("--wait=604801"), 64, "invalid value '604801' for --wait"),
+    bad_value("wait negative", "--wait", "-1s", equals=True),
+    bad_value("wait garbage", "--wait", "soon", equals=True),
+    bad_value("wait exponent", "--wait", "1e3", equals=True),
+    bad_value("wait overflow", "--wait", "99999999999999999999", equals=True),
+    bad_value("wait over a week", "--wait", "169h", equals=True),
+    bad_value("wait over a week in seconds", "--wait", "604801", equals=True),
     Row("wait exactly a week is fine", guard("--wait=168h"), 0, errors=0),
-    Row("kill-timeout unknown unit", guard("--kill-timeout", "5sec"), 64, "invalid value '5sec' for --kill-timeout"),
-    Row("kill-timeout unit in capitals", guard("--kill-timeout", "5S"), 64, "invalid value '5S' for --kill-timeout"),
-    Row("kill-timeout days", guard("--kill-timeout", "1d"), 64, "invalid value '1d' for --kill-timeout"),
-    Row("kill-timeout unit only", guard("--kill-timeout", "ms"), 64, "invalid value 'ms' for --kill-timeout"),
-    Row("kill-timeout empty", guard("--kill-timeout", ""), 64, "invalid value '' for --kill-timeout"),
-    Row("kill-timeout leading space", guard("--kill-timeout", " 5s"), 64, "invalid value ' 5s' for --kill-timeout"),
-    Row("kill-timeout two dots", guard("--kill-timeout", "1.5.5"), 64, "invalid value '1.5.5' for --kill-timeout"),
-    Row("kill-timeout bare dot", guard("--kill-timeout", ".5"), 64, "invalid value '.5' for --kill-timeout"),
+    bad_value("kill-timeout unknown unit", "--kill-timeout", "5sec"),
+    bad_value("kill-timeout unit in capitals", "--kill-timeout", "5S"),
+    bad_value("kill-timeout days", "--kill-timeout", "1d"),
+    bad_value("kill-timeout unit only", "--kill-timeout", "ms"),
+    bad_value("kill-timeout empty", "--kill-timeout", ""),
+    bad_value("kill-timeout leading space", "--kill-timeout", " 5s"),
+    bad_value("kill-timeout two dots", "--kill-timeout", "1.5.5"),
+    bad_value("kill-timeout bare dot", "--kill-timeout", ".5"),
     Row("restart-delay below a millisecond", guard("--restart-delay", "1.0001s"), 64,
         "invalid value '1.0001s' for --restart-delay"),
     Row("restart-delay trailing garbage", guard("--restart-delay", "5ms5"), 64,
@@ -223,14 +235,14 @@ ROWS = [
     # --- numbers out of range
     Row("conflict-exit-code 256", guard("--conflict-exit-code", "256"), 64,
         "invalid value '256' for --conflict-exit-code; expected a whole number from 0 to 255"),
-    Row("conflict-exit-code -1", guard("--conflict-exit-code", "-1"), 64, "invalid value '-1' for --conflict-exit-code"),
+    bad_value("conflict-exit-code -1", "--conflict-exit-code", "-1"),
     Row("conflict-exit-code hex", guard("--conflict-exit-code", "0x10"), 64, "invalid value '0x10'"),
     Row("conflict-exit-code overflow", guard("--conflict-exit-code", "18446744073709551616"), 64,
         "invalid value '18446744073709551616' for --conflict-exit-code"),
     Row("restart-limit huge", guard("--restart-limit", "99999999999999999999"), 64,
         "invalid value '99999999999999999999' for --restart-limit; expected a whole number from 0 to 1000000"),
-    Row("restart-limit just over", guard("--restart-limit", "1000001"), 64, "invalid value '1000001' for --restart-limit"),
-    Row("restart-limit negative", guard("--restart-limit", "-1"), 64, "invalid value '-1' for --restart-limit"),
+    bad_value("restart-limit just over", "--restart-limit", "1000001"),
+    bad_value("restart-limit negative", "--restart-limit", "-1"),
     # --- unknown options and bad values
     Row("unknown option", guard("--bogus"), 64, "unrecognised option '--bogus'"),
     Row("unknown short option", guard("-x"), 64, "unrecognised option '-x'"),
@@ -240,9 +252,9 @@ ROWS = [
     Row("status unknown option", ["status", "--bogus"], 64, "unrecognised option '--bogus'"),
     Row("status unknown format", ["status", "--format", "xml", "--lock-dir", "{locks}"], 64,
         "invalid value 'xml' for --format"),
-    Row("restart policy", guard("--restart", "sometimes"), 64, "invalid value 'sometimes' for --restart"),
-    Row("environment key", guard("--environment", "BAD KEY=1"), 64, "invalid value 'BAD KEY=1' for --environment"),
-    Row("led spec", guard("--led", "laser:1"), 64, "invalid value 'laser:1' for --led"),
+    bad_value("restart policy", "--restart", "sometimes"),
+    bad_value("environment key", "--environment", "BAD KEY=1"),
+    bad_value("led spec", "--led", "laser:1"),
     Row("empty lock dir", ["--show", "starcourt", "--lock-dir", "", "--", "true"], 64,
         "invalid value '' for --lock-dir; it must not be empty"),
     Row("missing program", ["--show", "starcourt", "--lock-dir", "{locks}", "--config", "/dev/null",
@@ -369,26 +381,24 @@ ROWS = [
     Row("status of a named show with a garbage record", ["status", "starcourt", "--lock-dir", "{locks}"], 1,
         "show starcourt is unknown", setup=make(("file", "locks/starcourt.state"), content=GARBAGE)),
     # --- check-config reads show files as the guard does
-    Row("check-config show file is a fifo", ["check-config", "--config", "/dev/null", "--config-dir", "{box}/conf"],
-        1, "config file {box}/conf/shows/fifo.conf is not a regular file", errors=0,
-        setup=make(("fifo", "conf/shows/fifo.conf"))),
-    Row("check-config show file too large", ["check-config", "--config", "/dev/null", "--config-dir", "{box}/conf"],
-        1, "config file {box}/conf/shows/big.conf is larger than 1024 KiB", errors=0,
-        setup=make(("file", "conf/shows/big.conf"), content=b"#" * (1024 * 1024 + 1))),
-    Row("check-config show file is a directory", ["check-config", "--config", "/dev/null", "--config-dir",
-                                                  "{box}/conf"], 1,
-        "config file {box}/conf/shows/dir.conf is not a regular file", errors=0,
-        setup=make(("dir", "conf/shows/dir.conf"))),
-    Row("check-config garbage show file", ["check-config", "--config", "/dev/null", "--config-dir", "{box}/conf"], 1,
-        "{box}/conf/shows/starcourt.conf:1: line holds a NUL byte", errors=0, setup=with_show_file(GARBAGE)),
-    Row("check-config show file with an invalid name", ["check-config", "--config", "/dev/null", "--config-dir",
-                                                        "{box}/conf"], 1, "is not a valid show name", errors=0,
-        setup=make(("file", "conf/shows/-rf.conf"), content=b"command = true\n")),
+    check_config_row("check-config show file is a fifo",
+                     "config file {box}/conf/shows/fifo.conf is not a regular file",
+                     make(("fifo", "conf/shows/fifo.conf"))),
+    check_config_row("check-config show file too large",
+                     "config file {box}/conf/shows/big.conf is larger than 1024 KiB",
+                     make(("file", "conf/shows/big.conf"), content=b"#" * (1024 * 1024 + 1))),
+    check_config_row("check-config show file is a directory",
+                     "config file {box}/conf/shows/dir.conf is not a regular file",
+                     make(("dir", "conf/shows/dir.conf"))),
+    check_config_row("check-config garbage show file",
+                     "{box}/conf/shows/starcourt.conf:1: line holds a NUL byte", with_show_file(GARBAGE)),
+    check_config_row("check-config show file with an invalid name", "is not a valid show name",
+                     make(("file", "conf/shows/-rf.conf"), content=b"command = true\n")),
     # --- users and groups
     Row("unknown user", guard("--user", "no-such-user-xyz"), 67, "unknown user 'no-such-user-xyz'"),
     Row("unknown numeric user", guard("--user", "4000000"), 67, "unknown user '4000000'"),
     Row("user with control character", guard("--user", "bad\nuser"), 67, "unknown user 'bad\\x0auser'"),
-    Row("empty user", guard("--user", ""), 64, "invalid value '' for --user"),
+    bad_value("empty user", "--user", ""),
     Row("unknown group", guard("--group", "no-such-group-xyz"), 67, "unknown group 'no-such-group-xyz'"),
     Row("unknown numeric group", guard("--group", "4294967295"), 67, "unknown group '4294967295'"),
     show_file_row("unknown user in a show file", "command = true\nuser = no-such-user-xyz\n", 67,
