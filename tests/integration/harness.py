@@ -42,6 +42,8 @@ def own_sanitizer_log_dir():
 
 
 SANITIZER_LOG_DIR = own_sanitizer_log_dir()
+if SANITIZER_LOG_DIR:  # valgrind's logs, likewise
+    WRAPPER = [re.sub(r"^--log-file=([^ ]*/)?", f"--log-file={SANITIZER_LOG_DIR}/", w) for w in WRAPPER]
 # Time bounds in assertions are generous: CI is a loaded 2-core machine,
 # and emulated or instrumented builds start slower still.
 SLOW = 4.0 if EMULATOR or INSTRUMENTED else 1.0
