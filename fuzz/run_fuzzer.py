@@ -39,7 +39,9 @@ def main():
     stats = dict(re.findall(r"^stat::(\w+):\s+(\d+)", out, re.M))
     execs = int(stats.get("number_of_executed_units", 0))
     found = len(os.listdir(work))
-    crashed = result.returncode != 0
+    # A target that ran no input (it could not start, or its seeds crash at
+    # once) proves nothing: it fails like a crash.
+    crashed = result.returncode != 0 or execs == 0
     if crashed:
         print(out[-6000:])
     if os.environ.get("FUZZ_MERGE") == "1" and not crashed:

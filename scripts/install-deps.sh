@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Installs what building and testing showguard on Debian 12 needs. Idempotent.
+# Installs what building and testing showguard on Debian 12 needs, and the
+# extra packages a tier names as arguments (scripts/test-fuzz.sh: clang ...). Idempotent.
 set -euo pipefail
 
 packages=(
@@ -7,6 +8,7 @@ packages=(
 	libgpiod-dev gpiod libboost-program-options-dev libspdlog-dev libfmt-dev libgtest-dev
 	libcurl4-openssl-dev nlohmann-json3-dev
 	python3 util-linux procps bash
+	"$@"
 )
 
 missing=()
@@ -19,5 +21,5 @@ if ((${#missing[@]})); then
 	# A transient index mismatch of a foreign architecture can fail the
 	# update; the install below is the real check.
 	apt-get update -q || echo "install-deps: apt-get update reported an error; trying the install anyway"
-	apt-get install -y -q --no-install-recommends "${missing[@]}"
+	apt-get install -y -q --no-install-recommends -o DPkg::Lock::Timeout=600 "${missing[@]}"
 fi

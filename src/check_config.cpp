@@ -3,9 +3,7 @@
 
 #include <cstdio>
 #include <cstring>
-#include <fstream>
 #include <set>
-#include <sstream>
 
 #include <unistd.h>
 
@@ -25,14 +23,9 @@ namespace {
 // Reads and checks one file; returns its settings and appends problems.
 Settings check_file(const std::filesystem::path &path, std::vector<std::string> &problems)
 {
-	std::ifstream in(path, std::ios::binary);
-	if (!in) {
-		problems.push_back(path.string() + ": cannot read the file");
-		return {};
-	}
-	std::stringstream text;
-	text << in.rdbuf();
-	Settings settings = parse_config_text(text.str(), path.string(), problems);
+	// The guard's own reader: a FIFO, a device or a huge file is a problem
+	// of that file, not a hang or an exhausted memory.
+	Settings settings = read_config_file(path, problems);
 	GuardOptions scratch;
 	for (const auto &[key, values] : settings) {
 		try {

@@ -125,6 +125,18 @@ Settings read_config_file(const std::filesystem::path &path)
 	return parse_config_text(read_text_file(path, "config file", max_file_size), path.string());
 }
 
+Settings read_config_file(const std::filesystem::path &path, std::vector<std::string> &problems)
+{
+	std::string text;
+	try {
+		text = read_text_file(path, "config file", max_file_size);
+	} catch (const Error &e) {
+		problems.push_back(e.what());
+		return {};
+	}
+	return parse_config_text(text, path.string(), problems);
+}
+
 std::filesystem::path show_config_path(const std::filesystem::path &config_dir, const std::string &show)
 {
 	return config_dir / "shows" / (show + ".conf");

@@ -68,6 +68,11 @@ Wait wait_for(ShowLock &lock, std::optional<Clock::time_point> deadline, SignalF
 			throw_errno(ExitCode::os_error, "poll failed while waiting for " + lock.path().string());
 		// The lock wins a tie with the deadline: it is ours already.
 		if (fds[0].revents) {
+			// Reading the count orders everything after the helper's write,
+			// its last use of either descriptor, before the eventfd is closed
+			// (poll() alone is no such order for ThreadSanitizer).
+			std::uint64_t count = 0;
+			(void)!::read(ready_fd, &count, sizeof(count));
 			if (lock.try_lock())
 				return Wait::acquired;
 			throw Error(ExitCode::os_error, "waiting for " + lock.path().string() + " failed");

@@ -211,7 +211,9 @@ void apply_setting(const std::string &key, const std::vector<SettingValue> &valu
 		auto words = split_command(v.value, error);
 		if (!words)
 			bad_value(key, v, error);
-		if (words->empty())
+		// `command = ""` splits into one empty word: no program either, and
+		// the error belongs to the file's line, not to exec().
+		if (words->empty() || words->front().empty())
 			bad_value(key, v, "it names no program");
 		g.command = std::move(*words);
 	}

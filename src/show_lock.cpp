@@ -2,6 +2,7 @@
 #include "showguard/show_lock.hpp"
 
 #include <cerrno>
+#include <climits>
 #include <string>
 
 #include <fcntl.h>
@@ -26,6 +27,10 @@ constexpr mode_t lock_file_mode = 0600;
 // mkdir -p with mode 0755. Returns true if the last component was created.
 bool make_directories(const std::filesystem::path &path)
 {
+	// A path the kernel cannot take is refused before any parent is made,
+	// so a failed start leaves no half-built tree behind.
+	if (path.native().size() >= PATH_MAX)
+		throw SystemError(ExitCode::cant_create, ENAMETOOLONG, "cannot create lock dir " + path.string());
 	bool created = false;
 	std::filesystem::path prefix;
 	for (const auto &part : path) {

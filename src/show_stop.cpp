@@ -52,6 +52,20 @@ bool wait_readable(int fd, Clock::time_point deadline)
 	}
 }
 
+// Whether pid is a showguard guard: its status record names it, or it runs
+// the same program as this command (a guard still waiting for a resource has
+// not written its record yet). Anything else holding the lock, such as
+// flock(1) or a process that opened the file, is not ours to signal.
+bool is_guard(pid_t pid, const std::optional<LockRecord> &record)
+{
+	if (record && record->guard_pid == pid && record->state != "free")
+		return true;
+	struct stat self, other;
+	const std::string exe = "/proc/" + std::to_string(pid) + "/exe";
+	return ::stat("/proc/self/exe", &self) == 0 && ::stat(exe.c_str(), &other) == 0 &&
+	       self.st_dev == other.st_dev && self.st_ino == other.st_ino;
+}
+
 } // namespace
 
 int run_stop(const CommandLine &cl)
@@ -94,6 +108,11 @@ int run_stop(const CommandLine &cl)
 			::usleep(50'000);
 		}
 		return 0;
+	}
+	if (!is_guard(*holder, record)) {
+		spdlog::error("show {} is held by pid {}, which is not a showguard guard; not signalling it (lock {})",
+			      show, *holder, (dir->path() / lock_file_name(show)).string());
+		return to_int(ExitCode::failure);
 	}
 	if (pidfd_send_signal(pidfd.get(), SIGTERM) < 0) {
 		if (errno == EPERM)

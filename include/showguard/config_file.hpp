@@ -26,6 +26,10 @@ inline constexpr const char *default_config_dir = "/etc/showguard";
 // Throws Error(config) with "FILE:LINE: message".
 [[nodiscard]] Settings read_config_file(const std::filesystem::path &path);
 
+// Like read_config_file, but collects every problem (the file's own, such as
+// a FIFO or an oversized file, or its lines') instead of throwing; for check-config.
+[[nodiscard]] Settings read_config_file(const std::filesystem::path &path, std::vector<std::string> &problems);
+
 // Reads a whole configuration-like file (a regular file, or /dev/null) of
 // at most max_size bytes. Throws Error(config) naming what and path.
 [[nodiscard]] std::string read_text_file(const std::filesystem::path &path, const std::string &what,

@@ -4,6 +4,7 @@ binary against real kernel locks, real processes and signals, and use
 util-linux flock(1) as an independent client of the lock."""
 
 import os
+import re
 import shlex
 import shutil
 import signal
@@ -16,18 +17,61 @@ import unittest
 SHOWGUARD = os.environ.get("SHOWGUARD", "showguard")
 # For cross builds: the binary runs under qemu-user (e.g. "qemu-aarch64 -L /usr/aarch64-linux-gnu").
 EMULATOR = shlex.split(os.environ.get("SHOWGUARD_EMULATOR", ""))
+# A native checker the guard runs inside, e.g. valgrind (scripts/test-valgrind.sh).
+WRAPPER = shlex.split(os.environ.get("SHOWGUARD_WRAPPER", ""))
+# An instrumented guard: "address,undefined" or "thread" (a sanitizer build), or
+# "valgrind". Its runtime adds threads and wake-ups of its own, and it runs slower.
+INSTRUMENTED = os.environ.get("SHOWGUARD_SANITIZE", "") or ("valgrind" if WRAPPER else "")
+
+
+def own_sanitizer_log_dir():
+    """Where the sanitizer runtimes write the reports of this test process's guards
+    (log_path in *SAN_OPTIONS, moved to a directory of its own so that a report is
+    blamed on the test that caused it, not on one running beside it). A report
+    there fails the test that was running (GuardTestCase.tearDown)."""
+    top = os.environ.get("SHOWGUARD_SANITIZER_LOG_DIR", "")
+    if not top:
+        return ""
+    own = os.path.join(top, f"{os.path.basename(sys.argv[0])}.{os.getpid()}")
+    os.makedirs(own, exist_ok=True)
+    os.chmod(own, 0o1777)  # guards the tests run as nobody report too
+    for var in ("ASAN_OPTIONS", "UBSAN_OPTIONS", "TSAN_OPTIONS"):
+        if var in os.environ:
+            os.environ[var] = re.sub(r"log_path=([^:]*/)?", f"log_path={own}/", os.environ[var])
+    return own
+
+
+SANITIZER_LOG_DIR = own_sanitizer_log_dir()
+if SANITIZER_LOG_DIR:  # valgrind's logs, likewise
+    WRAPPER = [re.sub(r"^--log-file=([^ ]*/)?", f"--log-file={SANITIZER_LOG_DIR}/", w) for w in WRAPPER]
 # Time bounds in assertions are generous: CI is a loaded 2-core machine,
-# and emulated builds start slower still.
-SLOW = 4.0 if EMULATOR else 1.0
+# and emulated or instrumented builds start slower still.
+SLOW = 4.0 if EMULATOR or INSTRUMENTED else 1.0
 
 # qemu-user refuses PR_SET_CHILD_SUBREAPER (EINVAL), so an emulated guard
 # cannot adopt what the show leaves behind; the native build proves that.
 needs_subreaper = unittest.skipIf(
     bool(EMULATOR), "qemu-user refuses PR_SET_CHILD_SUBREAPER; proven by the native build")
 
+# Counting the guard's threads, wake-ups or memory measures the guard only when
+# nothing else runs inside its process.
+measures_cost = unittest.skipIf(
+    bool(EMULATOR or INSTRUMENTED),
+    f"under {'qemu-user' if EMULATOR else INSTRUMENTED} the runtime's own threads and wake-ups count too; "
+    "the plain native build measures this")
+
 
 def showguard_cmd(*args):
-    return EMULATOR + [SHOWGUARD, *args]
+    return EMULATOR + WRAPPER + [SHOWGUARD, *args]
+
+
+def sanitizer_reports():
+    """The report files the sanitizer runtimes have written so far."""
+    if not SANITIZER_LOG_DIR or not os.path.isdir(SANITIZER_LOG_DIR):
+        return set()
+    # valgrind --log-file leaves an empty file for a clean process.
+    return {path for path in (os.path.join(SANITIZER_LOG_DIR, f) for f in os.listdir(SANITIZER_LOG_DIR))
+            if os.path.getsize(path) > 0}
 
 
 def lock_is_held(path):
@@ -76,6 +120,7 @@ class GuardTestCase(unittest.TestCase):
         os.chmod(self.tmp, 0o755)
         self.lock_dir = os.path.join(self.tmp, "locks")
         self.procs = []
+        self.reports_before = sanitizer_reports()
 
     def tearDown(self):
         for p in self.procs:
@@ -83,6 +128,13 @@ class GuardTestCase(unittest.TestCase):
                 p.kill()
                 p.wait()
         shutil.rmtree(self.tmp, ignore_errors=True)
+        new_reports = sorted(sanitizer_reports() - self.reports_before)
+        if new_reports:
+            text = ""
+            for report in new_reports:
+                with open(report, errors="replace") as f:
+                    text += f"--- {report}\n{f.read()}"
+            self.fail(f"sanitizer report during this test:\n{text}")
 
     def path(self, *parts):
         return os.path.join(self.tmp, *parts)

@@ -5,14 +5,12 @@ one thread, no wake-ups."""
 import os
 import time
 
-from harness import GuardTestCase, EMULATOR, main, proc_status
+from harness import GuardTestCase, main, measures_cost, proc_status
 
 
 class CostTest(GuardTestCase):
+    @measures_cost
     def test_idle_guard_has_one_thread_and_no_wakeups(self):
-        if EMULATOR:
-            self.skipTest("under qemu-user the emulator's own threads wake up; "
-                          "the native build of the same source measures this")
         guard = self.start("starcourt", self.sh(f"echo $$ > {self.path('pid')}; exec sleep 30"))
         self.wait_file("pid")
         time.sleep(0.5)

@@ -6,6 +6,7 @@ import os
 import re
 import signal
 import subprocess
+import threading
 import time
 
 from harness import GuardTestCase, lock_is_held, main, pid_alive, wait_for, SLOW
@@ -111,8 +112,14 @@ class LockTest(GuardTestCase):
         blocker.wait()
 
     def test_wait_takes_the_lock_when_the_holder_exits(self):
-        holder = self.start("starcourt", ["sleep", "1"])
+        # The holder's show ends a second after the lock is seen held, however
+        # long its guard took to start (a slow, instrumented build).
+        go = self.path("go")
+        holder = self.start("starcourt", self.sh(f"while [ ! -e {go} ]; do sleep 0.02; done"))
         wait_for(lambda: lock_is_held(self.lock_path("starcourt")))
+        timer = threading.Timer(1.0 * SLOW, lambda: open(go, "w").close())
+        timer.start()
+        self.addCleanup(timer.cancel)
         result = self.run_guard("starcourt", self.sh("echo ran"), "--wait")
         self.assertEqual(result.returncode, 0, result.stderr)
         self.assertIn("ran", result.stdout)

@@ -110,6 +110,20 @@ TEST(ConfigFile, ErrorsNameFileLineAndKey)
 	EXPECT_NE(config_error("show = x\n").find("unknown key 'show'"), std::string::npos);
 }
 
+// Hostile input (tests/integration/test_hostile_input.py): a quoted empty
+// command is no program, an error of its line rather than a failed exec (127).
+TEST(ConfigFile, EmptyQuotedCommandNamesItsLine)
+{
+	GuardOptions options;
+	try {
+		apply_settings(parse_config_text("restart = no\ncommand = \"\"\n", "f.conf"), options);
+		FAIL() << "accepted an empty program";
+	} catch (const Error &e) {
+		EXPECT_EQ(e.code(), ExitCode::config);
+		EXPECT_STREQ(e.what(), "f.conf:2: invalid value '\"\"' for command; it names no program");
+	}
+}
+
 TEST(ConfigFile, CollectsEveryProblem)
 {
 	std::vector<std::string> problems;
