@@ -113,8 +113,14 @@ ShowStatus status_of(const LockDir &dir, LockKind kind, const std::string &name,
 void append_json_string(std::string &out, std::string_view text)
 {
 	out += '"';
-	for (char c : text) {
+	std::size_t plain = 0; // start of the run of characters that need no escape
+	for (std::size_t i = 0; i < text.size(); ++i) {
+		const char c = text[i];
 		const auto byte = static_cast<unsigned char>(c);
+		if (c != '"' && c != '\\' && byte >= 0x20)
+			continue;
+		out.append(text, plain, i - plain);
+		plain = i + 1;
 		switch (c) {
 		case '"':
 			out += "\\\"";
@@ -128,16 +134,14 @@ void append_json_string(std::string &out, std::string_view text)
 		case '\t':
 			out += "\\t";
 			break;
-		default:
-			if (byte < 0x20) {
-				char buf[8];
-				std::snprintf(buf, sizeof(buf), "\\u%04x", byte);
-				out += buf;
-			} else {
-				out += c;
-			}
+		default: {
+			char buf[8];
+			std::snprintf(buf, sizeof(buf), "\\u%04x", byte);
+			out += buf;
+		}
 		}
 	}
+	out.append(text, plain);
 	out += '"';
 }
 
