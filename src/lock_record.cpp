@@ -1,10 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 #include "showguard/lock_record.hpp"
 
-#include <algorithm>
 #include <cerrno>
 #include <charconv>
 #include <chrono>
+#include <cstdint>
 #include <ctime>
 
 #include <fcntl.h>
@@ -218,16 +218,15 @@ std::optional<LockRecord> read_record(const LockDir &dir, const std::string &nam
 	struct stat st;
 	if (::fstat(fd.get(), &st) < 0 || !S_ISREG(st.st_mode))
 		return std::nullopt;
-	// Sized by the file, one byte more to see its end (a record is a few
-	// hundred bytes; a buffer of the largest allowed, zeroed for every
-	// record, was most of the time `status` took over many shows), and
-	// grown up to one byte past the limit if the file grows meanwhile.
-	const std::size_t limit = max_record_size + 1;
-	std::string text(std::min(static_cast<std::size_t>(std::max<off_t>(st.st_size, 0)), max_record_size) + 1, '\0');
+	// A record is replaced by rename(), never rewritten in place, so the open
+	// file's size is all there is: read exactly that (a buffer of the largest
+	// allowed record, zeroed for every record, was most of the time `status`
+	// took over many shows).
+	if (st.st_size <= 0 || static_cast<std::uint64_t>(st.st_size) > max_record_size)
+		return std::nullopt;
+	std::string text(static_cast<std::size_t>(st.st_size), '\0');
 	std::size_t size = 0;
-	while (size < limit) {
-		if (size == text.size())
-			text.resize(std::min(text.size() * 2, limit));
+	while (size < text.size()) {
 		const ssize_t n = ::read(fd.get(), text.data() + size, text.size() - size);
 		if (n < 0 && errno == EINTR)
 			continue;
