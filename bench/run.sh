@@ -82,7 +82,7 @@ builds=("--build" "host (amd64)=$showguard")
 for pair in "arm64 rpi-arm64 aarch64-linux-gnu" "armhf rpi-armhf arm-linux-gnueabihf"; do
 	read -r arch preset triplet <<<"$pair"
 	binary=$root/build-$arch/src/showguard
-	if ((!quick)) && [[ ! -x $binary ]] && command -v "$triplet-g++" >/dev/null; then
+	if ((!quick)) && [[ ${BENCH_SECTIONS:-sizes} == *sizes* && ! -x $binary ]] && command -v "$triplet-g++" >/dev/null; then
 		say "building the $arch binary (cmake --preset $preset)"
 		{ nice cmake --preset "$preset" >&2 && nice cmake --build --preset "$preset" -j2 --target showguard >&2; } ||
 			say "$arch: the cross build failed; its size row is skipped"
