@@ -696,6 +696,15 @@ def machine():
             "memory": first("/proc/meminfo", "MemTotal"), "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())}
 
 
+def table(say, columns, title=None):
+    """A Markdown table's head (and the section's title above it)."""
+    if title:
+        say(f"### {title}")
+        say("")
+    say("| " + " | ".join(columns) + " |")
+    say("|" + " --- |" * len(columns))
+
+
 def verdict(ok):
     return "met" if ok else "**missed**"
 
@@ -703,8 +712,7 @@ def verdict(ok):
 def summary(say, start, hand, idle, status, sizes):
     """One row per figure: showguard, its reference(s) from the same run, the
     ratio, and the target."""
-    say("| figure | showguard | reference (same run) | ratio | target |")
-    say("| --- | --- | --- | --- | --- |")
+    table(say, ["figure", "showguard", "reference (same run)", "ratio", "target"])
     if start:
         t = start["times"]
         sg, fl = t["showguard"], t["flock -n"]
@@ -773,10 +781,8 @@ def report_start(say, start):
     t = start["times"]
     d = start["detail"]
     sg, fl, tr = t["showguard"], t["flock -n"], t["/bin/true"]
-    say("### Start-to-exit (`--show x --led none -- /bin/true`)")
-    say("")
-    say("| command | median | min | p90 | CPU (user+sys) | instructions | relocations | syscalls |")
-    say("| --- | --- | --- | --- | --- | --- | --- | --- |")
+    table(say, ["command", "median", "min", "p90", "CPU (user+sys)", "instructions", "relocations", "syscalls"],
+          "Start-to-exit (`--show x --led none -- /bin/true`)")
     for name in start["names"]:
         r = t[name]
         dd = d.get(name, {})
@@ -793,8 +799,7 @@ def report_start(say, start):
     say("")
     say("Where showguard's instructions go (callgrind, inclusive):")
     say("")
-    say("| part | instructions | share |")
-    say("| --- | --- | --- |")
+    table(say, ["part", "instructions", "share"])
     total = d["showguard"]["instructions"]
     for part, cost in d["showguard"]["breakdown"]:
         say(f"| {part} | {cost:,} | {100 * cost / total:.0f}% |")
@@ -802,10 +807,8 @@ def report_start(say, start):
 
 
 def report_handover(say, hand):
-    say("### Hand-over latency (holder's show ends -> waiter's show starts)")
-    say("")
-    say("| lock | hand-overs | p50 | p90 | p99 | max | overlaps |")
-    say("| --- | --- | --- | --- | --- | --- | --- |")
+    table(say, ["lock", "hand-overs", "p50", "p90", "p99", "max", "overlaps"],
+          "Hand-over latency (holder's show ends -> waiter's show starts)")
     for design, r in hand.items():
         say(f"| {design} | {r['n']} | {fmt_ms(r['p50'])} | {fmt_ms(r['p90'])} | {fmt_ms(r['p99'])} | "
             f"{fmt_ms(r['max'])} | {r['overlaps']} |")
@@ -813,12 +816,9 @@ def report_handover(say, hand):
 
 
 def report_idle(say, idle):
-    say(f"### Idle cost and memory ({idle[0]['seconds']:.0f} s, all side by side)")
-    say("")
     perf = any("perf_switches" in r for r in idle)
-    say("| holder | wake-ups | CPU | " + ("perf: switches, task-clock | " if perf else "") +
-        "threads | VmHWM | VmRSS | Pss | private |")
-    say("| --- | --- | --- | " + ("--- | " if perf else "") + "--- | --- | --- | --- | --- |")
+    table(say, ["holder", "wake-ups", "CPU", *(["perf: switches, task-clock"] if perf else []), "threads", "VmHWM",
+                "VmRSS", "Pss", "private"], f"Idle cost and memory ({idle[0]['seconds']:.0f} s, all side by side)")
     for r in idle:
         perf_cell = (f"{r.get('perf_switches', '-')}, {r.get('perf_task_clock_ms', 0):.2f} ms | " if perf else "")
         say(f"| {r['label']} | {r['wakeups']} ({r['wakeups'] / r['seconds']:.2f}/s) | {r['cpu_ms']:.2f} ms | "
@@ -828,10 +828,8 @@ def report_idle(say, idle):
 
 
 def report_status(say, status):
-    say("### `showguard status --json` at scale (10% of the shows held)")
-    say("")
-    say("| records | held | median | min | CPU (user+sys) | instructions |")
-    say("| --- | --- | --- | --- | --- | --- |")
+    table(say, ["records", "held", "median", "min", "CPU (user+sys)", "instructions"],
+          "`showguard status --json` at scale (10% of the shows held)")
     for n, r in status.items():
         count = f"{r['instructions']:,}" if r["instructions"] else "-"
         say(f"| {n:,} | {r['held']} | {fmt_ms(r['median'])} | {fmt_ms(r['min'])} | {fmt_ms(r['cpu'])} | {count} |")
@@ -848,10 +846,7 @@ def report_status(say, status):
 
 
 def report_sizes(say, sizes):
-    say("### Binary size (stripped)")
-    say("")
-    say("| build | stripped size | NEEDED |")
-    say("| --- | --- | --- |")
+    table(say, ["build", "stripped size", "NEEDED"], "Binary size (stripped)")
     for r in sizes:
         if "skipped" in r:
             say(f"| {r['label']} | skipped: {r['skipped']} | |")
