@@ -124,6 +124,10 @@ int run_guard(const GuardOptions &options)
 	const LockDir dir = LockDir::open(options.lock_dir, true);
 	LockSet locks(dir, options.show, options.resources);
 	const TimePoint began = Clock::now();
+	// Who and where, looked up now (the user name may take a passwd or NSS
+	// lookup) rather than between a waiting guard's getting the lock and
+	// starting its show.
+	RecordWriter records(locks, options, credentials);
 
 	const auto result = locks.acquire(options.wait, signals, [&](const ShowLock &lock) {
 		const std::string holder = describe_holder(locks.dir_of(lock), lock);
@@ -195,7 +199,6 @@ int run_guard(const GuardOptions &options)
 	// before the show starts, and the lock is released on the way out.
 	const std::unique_ptr<StatusLed> led = open_status_led(led_setup, options.show);
 
-	RecordWriter records(locks, options, credentials);
 	ListenerList listeners;
 	listeners.add(records);
 	listeners.add(notifier);

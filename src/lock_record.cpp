@@ -5,6 +5,7 @@
 #include <climits>
 #include <charconv>
 #include <chrono>
+#include <cstdint>
 #include <ctime>
 
 #include <fcntl.h>
@@ -218,7 +219,13 @@ std::optional<LockRecord> read_record(const LockDir &dir, const std::string &nam
 	struct stat st;
 	if (::fstat(fd.get(), &st) < 0 || !S_ISREG(st.st_mode))
 		return std::nullopt;
-	std::string text(max_record_size + 1, '\0');
+	// A record is replaced by rename(), never rewritten in place, so the open
+	// file's size is all there is: read exactly that (a buffer of the largest
+	// allowed record, zeroed for every record, was most of the time `status`
+	// took over many shows).
+	if (st.st_size <= 0 || static_cast<std::uint64_t>(st.st_size) > max_record_size)
+		return std::nullopt;
+	std::string text(static_cast<std::size_t>(st.st_size), '\0');
 	std::size_t size = 0;
 	while (size < text.size()) {
 		const ssize_t n = ::read(fd.get(), text.data() + size, text.size() - size);

@@ -28,7 +28,6 @@ RecordWriter::RecordWriter(const LockSet &locks, const GuardOptions &options, co
 	show_.kind = LockKind::show;
 	show_.state = to_string(ShowState::starting);
 	show_.guard_pid = ::getpid();
-	show_.since_ms = now_epoch_ms();
 	show_.host = host_name();
 	show_.user = credentials.change_user ? credentials.user_name : current_user_name();
 	show_.command = join_command(options.command);
@@ -47,6 +46,10 @@ void RecordWriter::write(const LockDir &dir, const LockRecord &record)
 
 void RecordWriter::show_changed(const ShowEvent &event)
 {
+	// The first event comes right after the show is started, with the lock
+	// just taken: that is when this holder's run began.
+	if (show_.since_ms == 0)
+		show_.since_ms = now_epoch_ms();
 	show_.state = event.state == ShowState::finished ? "free" : to_string(event.state);
 	show_.show_pid = event.show_pid;
 	show_.restarts = event.restarts;

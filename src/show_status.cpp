@@ -108,11 +108,20 @@ ShowStatus status_of(const LockDir &dir, LockKind kind, const std::string &name,
 	return s;
 }
 
-std::string json_string(std::string_view text)
+// Appends text to out as a JSON string. Appending (rather than returning
+// strings to concatenate) keeps `status --json` over thousands of shows
+// from spending its time on temporaries.
+void append_json_string(std::string &out, std::string_view text)
 {
-	std::string out = "\"";
-	for (char c : text) {
+	out += '"';
+	std::size_t plain = 0; // start of the run of characters that need no escape
+	for (std::size_t i = 0; i < text.size(); ++i) {
+		const char c = text[i];
 		const auto byte = static_cast<unsigned char>(c);
+		if (c != '"' && c != '\\' && byte >= 0x20)
+			continue;
+		out.append(text, plain, i - plain);
+		plain = i + 1;
 		switch (c) {
 		case '"':
 			out += "\\\"";
@@ -126,17 +135,15 @@ std::string json_string(std::string_view text)
 		case '\t':
 			out += "\\t";
 			break;
-		default:
-			if (byte < 0x20) {
-				char buf[8];
-				std::snprintf(buf, sizeof(buf), "\\u%04x", byte);
-				out += buf;
-			} else {
-				out += c;
-			}
+		default: {
+			char buf[8];
+			std::snprintf(buf, sizeof(buf), "\\u%04x", byte);
+			out += buf;
+		}
 		}
 	}
-	return out + "\"";
+	out.append(text, plain);
+	out += '"';
 }
 
 std::string state_word(const ShowStatus &s)
@@ -283,40 +290,67 @@ std::string format_status_json(const std::vector<ShowStatus> &shows, std::int64_
 	for (const auto &s : shows) {
 		out += first ? "\n  {" : ",\n  {";
 		first = false;
-		auto field = [&out, started = false](std::string_view key, const std::string &value) mutable {
-			out += (started ? ", " : "") + json_string(key) + ": " + value;
+		bool started = false;
+		auto key = [&](std::string_view name) {
+			if (started)
+				out += ", ";
 			started = true;
+			append_json_string(out, name);
+			out += ": ";
 		};
-		auto number_or_null = [](bool present, std::int64_t n) {
-			return present ? std::to_string(n) : std::string("null");
+		auto string_field = [&](std::string_view name, std::string_view text) {
+			key(name);
+			append_json_string(out, text);
 		};
-		auto string_or_null = [](const std::string &text) {
-			return text.empty() ? std::string("null") : json_string(text);
+		auto string_or_null = [&](std::string_view name, bool present, std::string_view text) {
+			key(name);
+			if (present)
+				append_json_string(out, text);
+			else
+				out += "null";
 		};
-		field("name", json_string(s.name));
-		field("kind", json_string(to_string(s.kind)));
-		field("state", json_string(state_word(s)));
-		field("phase", s.running ? json_string(s.phase) : "null");
-		field("guard_pid", number_or_null(s.guard_pid > 0, s.guard_pid));
-		field("show_pid", number_or_null(s.show_pid > 0, s.show_pid));
-		field("since", s.running && s.since_ms ? json_string(format_iso8601(s.since_ms)) : "null");
-		field("uptime_seconds", number_or_null(s.running && s.since_ms, (now_ms - s.since_ms) / 1000));
-		field("host", string_or_null(s.host));
-		field("user", string_or_null(s.user));
-		field("command", string_or_null(s.command));
-		field("restarts", number_or_null(s.running, s.restarts));
-		std::string resources = "[";
-		for (std::size_t i = 0; i < s.resources.size(); ++i)
-			resources += (i ? ", " : "") + json_string(s.resources[i]);
-		field("resources", resources + "]");
-		field("held_by", string_or_null(s.held_by));
-		if (!s.running && (s.last_exit || !s.last_exit_reason.empty()))
-			field("last_exit", "{\"status\": " + number_or_null(s.last_exit.has_value(), s.last_exit.value_or(0)) +
-						   ", \"reason\": " + json_string(s.last_exit_reason) + ", \"at\": " +
-						   (s.last_exit_ms ? json_string(format_iso8601(s.last_exit_ms)) : "null") + "}");
-		else
-			field("last_exit", "null");
-		out += "}";
+		auto number_or_null = [&](std::string_view name, bool present, std::int64_t n) {
+			key(name);
+			out += present ? std::to_string(n) : "null";
+		};
+		string_field("name", s.name);
+		string_field("kind", to_string(s.kind));
+		string_field("state", state_word(s));
+		string_or_null("phase", s.running, s.phase);
+		number_or_null("guard_pid", s.guard_pid > 0, s.guard_pid);
+		number_or_null("show_pid", s.show_pid > 0, s.show_pid);
+		const bool since = s.running && s.since_ms;
+		string_or_null("since", since, since ? format_iso8601(s.since_ms) : "");
+		number_or_null("uptime_seconds", since, (now_ms - s.since_ms) / 1000);
+		string_or_null("host", !s.host.empty(), s.host);
+		string_or_null("user", !s.user.empty(), s.user);
+		string_or_null("command", !s.command.empty(), s.command);
+		number_or_null("restarts", s.running, s.restarts);
+		key("resources");
+		out += '[';
+		for (std::size_t i = 0; i < s.resources.size(); ++i) {
+			if (i)
+				out += ", ";
+			append_json_string(out, s.resources[i]);
+		}
+		out += ']';
+		string_or_null("held_by", !s.held_by.empty(), s.held_by);
+		key("last_exit");
+		if (!s.running && (s.last_exit || !s.last_exit_reason.empty())) {
+			out += "{\"status\": ";
+			out += s.last_exit ? std::to_string(*s.last_exit) : "null";
+			out += ", \"reason\": ";
+			append_json_string(out, s.last_exit_reason);
+			out += ", \"at\": ";
+			if (s.last_exit_ms)
+				append_json_string(out, format_iso8601(s.last_exit_ms));
+			else
+				out += "null";
+			out += '}';
+		} else {
+			out += "null";
+		}
+		out += '}';
 	}
 	out += shows.empty() ? "]}\n" : "\n]}\n";
 	return out;

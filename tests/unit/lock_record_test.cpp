@@ -1,7 +1,13 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <string>
+
 #include <gtest/gtest.h>
 
 #include "showguard/lock_record.hpp"
+#include "showguard/show_lock.hpp"
 
 using namespace showguard;
 
@@ -56,4 +62,41 @@ TEST(LockRecord, Iso8601HasAnOffset)
 	ASSERT_EQ(t.size(), 25u) << t;
 	EXPECT_EQ(t[22], ':');
 	EXPECT_TRUE(t[19] == '+' || t[19] == '-');
+}
+
+TEST(LockRecord, ReadsRecordsOfEverySizeUpToTheLimit)
+{
+	char tmpl[] = "/tmp/showguard-record-test-XXXXXX";
+	ASSERT_NE(::mkdtemp(tmpl), nullptr);
+	const std::filesystem::path path = tmpl;
+	{
+		const LockDir dir = LockDir::open(path, false);
+		LockRecord r;
+		r.name = "small";
+		r.guard_pid = 7;
+		write_record(dir, r);
+		const auto small = read_record(dir, "small");
+		ASSERT_TRUE(small);
+		EXPECT_EQ(small->guard_pid, 7);
+
+		// Near the 64 KiB limit: read whole, not cut at a guessed size.
+		r.name = "large";
+		r.command = std::string(60'000, 'c') + " end";
+		write_record(dir, r);
+		const auto large = read_record(dir, "large");
+		ASSERT_TRUE(large);
+		EXPECT_EQ(large->command, r.command);
+
+		// Over the limit: refused, however it starts.
+		std::FILE *f = std::fopen((path / "huge.state").c_str(), "w");
+		ASSERT_NE(f, nullptr);
+		std::fputs(("name=huge\ncommand=" + std::string(70'000, 'h') + "\n").c_str(), f);
+		std::fclose(f);
+		EXPECT_FALSE(read_record(dir, "huge"));
+
+		// Empty: no record.
+		std::fclose(std::fopen((path / "empty.state").c_str(), "w"));
+		EXPECT_FALSE(read_record(dir, "empty"));
+	}
+	std::filesystem::remove_all(path);
 }
