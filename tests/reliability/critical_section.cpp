@@ -9,12 +9,13 @@
 //                    [--term-delay-ms N] [--daemon] [--exit N]
 //
 // A marker is a directory; the body enters it by creating DIR/PID.STARTTIME
-// with O_CREAT|O_EXCL, then looks for any other entry whose process is still
-// alive (same pid and start time, not a zombie): that is an overlap, two
-// holders at once. A body that was SIGKILLed leaves a stale entry behind; a
-// dead process holds no lock, so its entry is ignored (and swept). Each body
-// looks at its start and again at its end, so of two bodies that overlap at
-// least one sees the other unless one of them is killed outright.
+// (holding its run: the tag up to any '/') exclusively, then looks for an
+// entry of another run whose process is still alive (same pid and start
+// time, not a zombie): that is an overlap, two holders at once. A body that
+// was SIGKILLed leaves a stale entry behind; a dead process holds no lock,
+// so its entry is ignored (and swept). Each body looks at its start and again
+// at its end, so of two bodies that overlap at least one sees the other
+// unless one of them is killed outright.
 //
 // --term-delay-ms: on SIGTERM keep going that long (a show winding down), then
 // end normally. --daemon: also fork a detached process (setsid) that enters
@@ -100,8 +101,25 @@ std::string own_entry()
 	return pid + "." + process_identity(pid);
 }
 
-// Other entries of DIR whose process is alive; stale ones are swept.
-std::vector<std::string> live_others(const std::string &dir, const std::string &self)
+std::string run_of(const std::string &tag)
+{
+	return tag.substr(0, tag.find('/'));
+}
+
+std::string read_file(const std::string &path)
+{
+	char buf[256] = {};
+	const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return "";
+	const ssize_t n = ::read(fd, buf, sizeof(buf) - 1);
+	::close(fd);
+	return n > 0 ? std::string(buf, static_cast<std::size_t>(n)) : "";
+}
+
+// Entries of DIR whose process is alive and belongs to another run; stale
+// ones are swept.
+std::vector<std::string> live_others(const std::string &dir, const std::string &self, const std::string &run)
 {
 	std::vector<std::string> others;
 	DIR *d = ::opendir(dir.c_str());
@@ -112,8 +130,11 @@ std::vector<std::string> live_others(const std::string &dir, const std::string &
 		const auto dot = name.find('.');
 		if (name == self || dot == std::string::npos || dot == 0)
 			continue;
-		if (process_identity(name.substr(0, dot)) == name.substr(dot + 1))
-			others.push_back(name);
+		if (process_identity(name.substr(0, dot)) == name.substr(dot + 1)) {
+			const std::string other_run = read_file(dir + "/" + name);
+			if (other_run != run)
+				others.push_back(name + " (" + other_run + ")");
+		}
 		else
 			(void)::unlink((dir + "/" + name).c_str());
 	}
@@ -124,7 +145,7 @@ std::vector<std::string> live_others(const std::string &dir, const std::string &
 void check(const Options &o, const std::string &self)
 {
 	for (const auto &dir : o.markers)
-		for (const auto &other : live_others(dir, self))
+		for (const auto &other : live_others(dir, self, run_of(o.tag)))
 			log_line(o, "overlap " + o.tag + " " + std::to_string(::getpid()) + " " + dir + " " + other);
 }
 
@@ -141,11 +162,18 @@ void sleep_ms(long ms)
 	const long long start = monotonic_ns();
 	for (const auto &dir : o.markers) {
 		(void)::mkdir(dir.c_str(), 0755);
-		const int fd = ::open((dir + "/" + self).c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
-		if (fd < 0)
-			log_line(o, "error " + o.tag + " cannot create " + dir + "/" + self + ": " + std::strerror(errno));
-		else
+		// Written under a hidden name, then linked in: link(2) fails if the
+		// name exists, as O_EXCL does, and nobody sees the entry half written.
+		const std::string hidden = dir + "/." + self;
+		const std::string entry = dir + "/" + self;
+		const int fd = ::open(hidden.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+		const std::string run = run_of(o.tag);
+		const bool written = fd >= 0 && ::write(fd, run.data(), run.size()) == static_cast<ssize_t>(run.size());
+		if (fd >= 0)
 			::close(fd);
+		if (!written || ::link(hidden.c_str(), entry.c_str()) < 0)
+			log_line(o, "error " + o.tag + " cannot create " + entry + ": " + std::strerror(errno));
+		(void)::unlink(hidden.c_str());
 	}
 	log_line(o, "start " + o.tag + " " + std::to_string(::getpid()) + " " + std::to_string(start));
 	check(o, self);
