@@ -40,6 +40,7 @@ from harness import EMULATOR, SLOW, lock_is_held, pid_alive, showguard_cmd
 
 ITERATIONS = int(os.environ.get("CHAOS_ITERATIONS", "200"))
 SEED = int(os.environ.get("CHAOS_SEED", str(random.randrange(1 << 30))))
+VERBOSE = os.environ.get("CHAOS_VERBOSE") == "1"  # one line per iteration
 BODY = EMULATOR + [os.environ["CRITICAL_SECTION"]]
 MOMENTS = ["start", "running", "restart-delay", "stopping"]
 ACTIONS = ["kill-guard", "kill-show", "kill-both", "stop-cont-guard", "stop-cont-show"]
@@ -160,8 +161,14 @@ class Chaos:
         cmd = showguard_cmd("--show", self.show, "--lock-dir", self.lock_dir, "--led", f"sysfs:{self.led}",
                             "--kill-timeout", f"{KILL_TIMEOUT_MS}ms", "--log-level", "info", *options,
                             "--", *BODY, "--log", self.log, "--tag", run, "--marker", self.marker, *body)
-        return subprocess.Popen(cmd, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-                                stderr=subprocess.PIPE, text=True)
+        # Stderr to a file, not a pipe: a daemon the show leaves inherits it,
+        # and a pipe would reach its end only when the daemon is gone.
+        with open(os.path.join(self.tmp, run + ".err"), "w+") as err:
+            return subprocess.Popen(cmd, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=err)
+
+    def stderr_of(self, run):
+        with open(os.path.join(self.tmp, run + ".err")) as f:
+            return f.read()
 
     def iteration(self, i):
         rnd = self.rnd
@@ -172,6 +179,9 @@ class Chaos:
         contender = rnd.random() < 0.4
         key = f"{moment}/{action}"
         self.counts[key] = self.counts.get(key, 0) + 1
+        if VERBOSE:
+            print(f"chaos: iteration {i}: {key}{' daemon' if daemon else ''}{' contender' if contender else ''}",
+                  flush=True)
 
         options = []
         body = ["--term-delay-ms", str(TERM_DELAY_MS), "--hold-ms", "30000"]
@@ -179,7 +189,7 @@ class Chaos:
             options = ["--restart", "always", "--restart-delay", "400ms", "--restart-limit", "1000"]
             body = ["--term-delay-ms", str(TERM_DELAY_MS), "--hold-ms", "40"]
         if daemon:
-            body.append("--daemon")
+            body += ["--daemon", "--daemon-hold-ms", "30000"]
         guard = self.guard(run, options, body)
         self.guards = [guard]
         dead_guards = set()
@@ -258,9 +268,8 @@ class Chaos:
                 guard.kill()
                 guard.wait()
                 raise Violation(f"guard of run {run} still running 15 s after SIGTERM: "
-                                f"{guard.stderr.read().strip()[-500:]}")
-        err = guard.stderr.read()
-        guard.stderr.close()
+                                f"{self.stderr_of(run).strip()[-500:]}")
+        err = self.stderr_of(run)
         code = guard.returncode
         if dead_guards:
             # The show was sent SIGTERM through PR_SET_PDEATHSIG and winds down;
@@ -273,6 +282,8 @@ class Chaos:
                       f"run {run}'s show to exit after its guard was killed")
             held = lock_is_held(self.lock)
             leftovers = self.daemon_pids(run)  # alive now, so alive when the lock was looked at
+            if VERBOSE:
+                print(f"chaos:   guard killed; daemons still alive: {leftovers}", flush=True)
             if leftovers:
                 if not held:
                     raise Violation(f"lock free while run {run}'s daemon {leftovers} lives")
@@ -286,8 +297,7 @@ class Chaos:
                                 f"{err.strip()[-500:]}")
         if rival:
             rcode = rival.wait(timeout=30 * SLOW)
-            rerr = rival.stderr.read()
-            rival.stderr.close()
+            rerr = self.stderr_of(f"c{i}")
             if rcode not in (0, 75):
                 raise Violation(f"second guard of run {run} exited {rcode}: {rerr.strip()[-500:]}")
 

@@ -6,7 +6,7 @@
 // harness can measure the hand-over from one show to the next).
 //
 //   critical_section --log FILE --tag TAG [--marker DIR]... [--hold-ms N]
-//                    [--term-delay-ms N] [--daemon] [--exit N]
+//                    [--term-delay-ms N] [--daemon] [--daemon-hold-ms N] [--exit N]
 //
 // A marker is a directory; the body enters it by creating DIR/PID.STARTTIME
 // (holding its run: the tag up to any '/') exclusively, then looks for an
@@ -19,7 +19,8 @@
 //
 // --term-delay-ms: on SIGTERM keep going that long (a show winding down), then
 // end normally. --daemon: also fork a detached process (setsid) that enters
-// the same markers and behaves the same way: a show that leaves a daemon.
+// the same markers and behaves the same way (holding --daemon-hold-ms if
+// given): a show that leaves a daemon.
 // Log lines, each one write(2) with O_APPEND:
 //   start TAG PID NS | end TAG PID NS | overlap TAG PID MARKER OTHER-ENTRY | error TAG TEXT
 
@@ -46,6 +47,7 @@ struct Options {
 	long hold_ms = 0;
 	long term_delay_ms = -1; // -1: SIGTERM ends the body at once (default action)
 	bool daemon = false;
+	long daemon_hold_ms = -1;
 	int exit_code = 0;
 };
 
@@ -229,6 +231,8 @@ int main(int argc, char **argv)
 			o.markers.emplace_back(argv[++i]);
 		else if (arg == "--hold-ms" && has_value)
 			o.hold_ms = number(argv[++i]);
+		else if (arg == "--daemon-hold-ms" && has_value)
+			o.daemon_hold_ms = number(argv[++i]);
 		else if (arg == "--term-delay-ms" && has_value)
 			o.term_delay_ms = number(argv[++i]);
 		else if (arg == "--exit" && has_value)
@@ -250,6 +254,8 @@ int main(int argc, char **argv)
 			(void)::setsid();
 			Options d = o;
 			d.tag = o.tag + "/daemon";
+			if (o.daemon_hold_ms >= 0)
+				d.hold_ms = o.daemon_hold_ms;
 			body(d);
 		}
 	}
