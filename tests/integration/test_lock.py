@@ -8,13 +8,7 @@ import signal
 import subprocess
 import time
 
-from harness import GuardTestCase, lock_is_held, main, pid_alive, wait_for, SLOW
-
-
-def blocked_in_flock(pid):
-    """True if /proc/locks lists pid as a waiter ("-> FLOCK ...")."""
-    with open("/proc/locks") as f:
-        return any("->" in line and line.split()[5] == str(pid) for line in f)
+from harness import GuardTestCase, SLOW, blocked_in_flock, lock_is_held, main, pid_alive, wait_for
 
 
 class LockTest(GuardTestCase):
