@@ -80,7 +80,8 @@ cross_tier() {
 	sysroot=$(sed -n 's/.*-DSHOWGUARD_SYSROOT=\([^ ]*\).*/\1/p' "$logs/cross-deps-$arch.log" | tail -n 1)
 	[[ -n $sysroot ]] && sysroot_args=(-DSHOWGUARD_SYSROOT="$sysroot")
 	cmake --preset "$preset" "${sysroot_args[@]}" && cmake --build --preset "$preset" &&
-		STRESS_SECONDS=10 STRESS_GUARDS=6 ctest --preset "$preset"
+		STRESS_SECONDS=10 STRESS_GUARDS=6 TORTURE_SECONDS=20 TORTURE_GUARDS=8 CHAOS_ITERATIONS=40 \
+			ctest --preset "$preset"
 }
 
 tier_arm64() { cross_tier arm64 rpi-arm64; }
