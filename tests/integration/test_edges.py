@@ -7,13 +7,16 @@ README promises and that nothing is left: no lock held, no process of the
 show (found by SHOWGUARD_SHOW in its environment; every test has its own
 show name)."""
 
+import fcntl
 import os
 import random
 import signal
+import subprocess
+import threading
 import time
 
-from harness import (EMULATOR, GuardTestCase, SLOW, blocked_in_flock, lock_is_held, main, needs_subreaper,
-                     pid_alive, show_processes, wait_for)
+from harness import (EMULATOR, GuardTestCase, SLOW, blocked_in_flock, listed_in_proc_locks, lock_is_held, main,
+                     needs_subreaper, pid_alive, show_processes, wait_for, wait_held)
 
 
 class EdgeTest(GuardTestCase):
@@ -46,10 +49,10 @@ class EdgeTest(GuardTestCase):
         # back the show lock it already holds, and the show never runs.
         holder = self.start("other", ["sleep", "30"], "--resource", "dmx1")
         resource = os.path.join(self.lock_dir, "resources", "dmx1.lock")
-        wait_for(lambda: lock_is_held(resource))
+        wait_held(resource)
         for signo, options in ((signal.SIGTERM, ["--wait"]), (signal.SIGINT, ["--wait=30s"])):
             waiter = self.start(self.show, ["touch", self.path("ran")], "--resource", "dmx1", *options)
-            wait_for(lambda: lock_is_held(self.lock()) and blocked_in_flock(waiter.pid),
+            wait_for(lambda: listed_in_proc_locks(self.lock()) and blocked_in_flock(waiter.pid),
                      message="the guard to hold the show and wait for the resource")
             waiter.send_signal(signo)
             code, _, err = self.finish(waiter, timeout=5)
@@ -62,6 +65,38 @@ class EdgeTest(GuardTestCase):
         holder.wait()
 
     # --- SIGTERM while the show starts -------------------------------------
+
+    def test_sigterm_after_the_lock_is_taken_starts_no_show(self):
+        # The guard's stderr is a full pipe, so it blocks in its first log
+        # line after taking the lock ("holding ..."), before its show starts.
+        # A SIGTERM that arrives there must end the run without starting a
+        # show only to stop it (and lighting its LED for nothing).
+        read_end, write_end = os.pipe()
+        fcntl.fcntl(write_end, fcntl.F_SETFL, os.O_NONBLOCK)
+        try:
+            while True:
+                os.write(write_end, b"x" * 4096)
+        except BlockingIOError:
+            pass
+        fcntl.fcntl(write_end, fcntl.F_SETFL, 0)
+        guard = subprocess.Popen(self.args(self.show, ["touch", self.path("ran")], "--log-level", "debug"),
+                                 stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=write_end)
+        self.procs.append(guard)
+        os.close(write_end)
+        wait_held(self.lock())
+        guard.send_signal(signal.SIGTERM)
+        chunks = []
+        reader = threading.Thread(target=lambda: chunks.extend(iter(lambda: os.read(read_end, 65536), b"")))
+        reader.start()
+        code = guard.wait(timeout=30 * SLOW)
+        reader.join(timeout=30 * SLOW)
+        os.close(read_end)
+        err = b"".join(chunks).lstrip(b"x").decode()
+        self.assertEqual(code, 143, err)
+        self.assertNotIn("started pid", err)
+        self.assertIn("stopped by SIGTERM before the show started", err)
+        self.assertFalse(os.path.exists(self.path("ran")))
+        self.assert_nothing_left()
 
     def test_sigterm_at_any_moment_of_the_start(self):
         # SIGTERM lands anywhere from before the guard blocks signals, through
