@@ -9,7 +9,7 @@ import time
 import unittest
 from datetime import datetime
 
-from harness import GuardTestCase, lock_is_held, main, pid_alive, showguard_cmd, wait_for
+from harness import GuardTestCase, lock_is_held, main, pid_alive, showguard_cmd, wait_for, wait_held
 
 ROOT = os.geteuid() == 0
 
@@ -111,7 +111,7 @@ class StatusTest(GuardTestCase):
         self.run_guard("starcourt", ["true"])
         other = subprocess.Popen(["flock", self.lock_path("starcourt"), "sleep", "30"])
         self.procs.append(other)
-        wait_for(lambda: lock_is_held(self.lock_path("starcourt")))
+        wait_held(self.lock_path("starcourt"))
         s = self.status_json()[("show", "starcourt")]
         self.assertEqual(s["state"], "running")
         self.assertEqual(s["guard_pid"], other.pid)
