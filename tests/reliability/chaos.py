@@ -48,6 +48,7 @@ ACTIONS = ["kill-guard", "kill-show", "kill-both", "stop-cont-guard", "stop-cont
 # qemu-user cannot make the guard a subreaper, so a daemon would escape it.
 DAEMONS = not EMULATOR
 KILL_TIMEOUT_MS = 500
+MAX_VIOLATIONS = 5  # enough to see a pattern; a broken build should not take an hour to say so
 TERM_DELAY_MS = 200
 
 
@@ -334,9 +335,13 @@ class Chaos:
                 self.violations.append(f"iteration {i}: {v}")
                 print(f"chaos: VIOLATION in iteration {i}: {v}", flush=True)
                 self.cleanup_after_violation()
+                if len(self.violations) >= MAX_VIOLATIONS:
+                    print(f"chaos: stopping after {MAX_VIOLATIONS} violations", flush=True)
+                    break
         elapsed = time.monotonic() - started
         spread = ", ".join(f"{k} {n}" for k, n in sorted(self.counts.items()))
-        print(f"chaos: seed {SEED}: {ITERATIONS} iterations in {elapsed:.0f} s ({spread})")
+        print(f"chaos: seed {SEED}: {sum(self.counts.values())} of {ITERATIONS} iterations in {elapsed:.0f} s "
+              f"({spread})")
         print(f"chaos: daemons left by a SIGKILLed guard, ended as the unit's cgroup would: {self.daemons_reaped}")
         print(f"chaos: violations {len(self.violations)}")
         ok = not self.violations

@@ -82,11 +82,15 @@ def main():
             cmd = showguard_cmd("--show", show, "--lock-dir", lock_dir, "--log-level", "info", *options,
                                 "--", *BODY, "--log", log, "--tag", tag, *markers,
                                 "--hold-ms", str(rnd.randint(5, 60)))
-            result = subprocess.run(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-                                    stderr=subprocess.PIPE, text=True, timeout=120 * SLOW)
+            try:
+                result = subprocess.run(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                                        stderr=subprocess.PIPE, text=True, timeout=60 * SLOW)
+                code, err = result.returncode, result.stderr
+            except subprocess.TimeoutExpired as e:  # run() has killed it
+                code, err = "hung", f"still running after {e.timeout:.0f} s"
             with lock:
-                guards[tag] = {"show": show, "mode": mode, "code": result.returncode,
-                               "waited": "waiting for" in result.stderr, "stderr": result.stderr}
+                guards[tag] = {"show": show, "mode": mode, "code": code,
+                               "waited": "waiting for" in err, "stderr": err}
 
     threads = [threading.Thread(target=racer, args=(i,)) for i in range(GUARDS)]
     started = time.monotonic()
