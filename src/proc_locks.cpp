@@ -1,12 +1,18 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 #include "showguard/proc_locks.hpp"
 
+#include <cerrno>
 #include <cstdio>
+#include <dirent.h>
+#include <fcntl.h>
 #include <fstream>
 #include <sstream>
 #include <string>
 
+#include <signal.h>
+#include <sys/stat.h>
 #include <sys/sysmacros.h>
+#include <unistd.h>
 
 namespace showguard {
 
@@ -56,6 +62,34 @@ std::optional<pid_t> ProcLocks::holder(dev_t dev, ino_t ino) const
 	if (it == holders_.end())
 		return std::nullopt;
 	return it->second;
+}
+
+
+bool has_file_open(pid_t pid, dev_t dev, ino_t ino)
+{
+	if (pid <= 0)
+		return false;
+	const std::string fd_dir = "/proc/" + std::to_string(pid) + "/fd";
+	const int dir_fd = ::open(fd_dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (dir_fd < 0)
+		return errno == EACCES && (::kill(pid, 0) == 0 || errno == EPERM);
+	DIR *dir = ::fdopendir(dir_fd);
+	if (!dir) {
+		::close(dir_fd);
+		return false;
+	}
+	bool found = false;
+	while (const dirent *entry = ::readdir(dir)) {
+		struct stat st;
+		// Follows the magic link to the open file itself.
+		if (entry->d_name[0] != '.' && ::fstatat(dir_fd, entry->d_name, &st, 0) == 0 && st.st_dev == dev &&
+		    st.st_ino == ino) {
+			found = true;
+			break;
+		}
+	}
+	::closedir(dir);
+	return found;
 }
 
 } // namespace showguard

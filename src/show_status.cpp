@@ -59,12 +59,17 @@ ShowStatus status_of(const LockDir &dir, LockKind kind, const std::string &name,
 	const std::optional<LockRecord> record = read_record(dir, name);
 
 	std::optional<pid_t> holder;
+	bool guard_gone = false;
 	struct stat st;
 	const std::string lock_file = lock_file_name(name);
 	if (::fstatat(dir.fd(), lock_file.c_str(), &st, AT_SYMLINK_NOFOLLOW) == 0) {
 		s.known = true;
 		if (S_ISREG(st.st_mode))
 			holder = locks.holder(st.st_dev, st.st_ino);
+		// The kernel keeps naming a guard killed outright while its show's
+		// processes, which inherited the lock, wind down (or a daemon the
+		// show left keeps it): held, but by nobody who answers to that pid.
+		guard_gone = holder && !has_file_open(*holder, st.st_dev, st.st_ino);
 	}
 	if (record) {
 		s.known = true;
@@ -80,10 +85,10 @@ ShowStatus status_of(const LockDir &dir, LockKind kind, const std::string &name,
 	// guard (flock's pid is the guard's); otherwise it is stale.
 	const bool current = record && holder && record->guard_pid == *holder && record->state != "free";
 	if (s.running) {
-		s.guard_pid = *holder;
+		s.guard_pid = guard_gone ? 0 : *holder;
 		if (current) {
-			s.phase = record->state;
-			s.show_pid = record->show_pid;
+			s.phase = guard_gone ? "stopping" : record->state;
+			s.show_pid = !guard_gone || has_file_open(record->show_pid, st.st_dev, st.st_ino) ? record->show_pid : 0;
 			s.since_ms = record->since_ms;
 			s.restarts = record->restarts;
 		} else {

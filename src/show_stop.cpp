@@ -36,6 +36,16 @@ std::optional<pid_t> lock_holder(const LockDir &dir, const std::string &show)
 	return ProcLocks::read().holder(st.st_dev, st.st_ino);
 }
 
+// Whether pid, which the kernel names as the holder, still has the lock file
+// open. The kernel keeps naming a guard killed with SIGKILL for as long as
+// its show holds the lock, so by now the pid may be another process's.
+bool still_holds(const LockDir &dir, const std::string &show, pid_t pid)
+{
+	struct stat st;
+	return ::fstatat(dir.fd(), lock_file_name(show).c_str(), &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+	       lock_holder(dir, show) == pid && has_file_open(pid, st.st_dev, st.st_ino);
+}
+
 // Waits until fd is readable or the deadline passes.
 bool wait_readable(int fd, Clock::time_point deadline)
 {
@@ -90,11 +100,11 @@ int run_stop(const CommandLine &cl)
 		stop_margin);
 	const auto deadline = Clock::now() + timeout;
 
-	// Open the pidfd, then confirm that the process it names still holds
-	// the lock: a pid read before pidfd_open() may have been recycled, but
-	// not one that still holds the lock afterwards.
+	// Open the pidfd, then confirm that the process it names still has the
+	// lock file open: a pid read before pidfd_open() may have been recycled,
+	// but a recycled one holds no descriptor of our lock file.
 	UniqueFd pidfd(pidfd_open(*holder));
-	if (!pidfd || lock_holder(*dir, show) != holder) {
+	if (!pidfd || !still_holds(*dir, show, *holder)) {
 		// The guard is gone but the lock is still held: its show is winding
 		// down after the guard was killed, and has been sent SIGTERM.
 		spdlog::info("show {}: its guard (pid {}) is gone; waiting for the show to exit", show, *holder);

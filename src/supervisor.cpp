@@ -75,6 +75,19 @@ const char *signal_name(int signo)
 	return abbrev ? abbrev : "?";
 }
 
+// SIGTERM or SIGINT queued for the guard and not yet read, or 0. Left
+// queued: the guard exits without reading it.
+int pending_stop_signal()
+{
+	sigset_t pending;
+	if (::sigpending(&pending) < 0)
+		return 0;
+	for (int signo : {SIGTERM, SIGINT})
+		if (sigismember(&pending, signo))
+			return signo;
+	return 0;
+}
+
 } // namespace
 
 const char *to_string(ShowState state) noexcept
@@ -134,6 +147,14 @@ int Supervisor::run()
 			     "will not be stopped",
 			     options_.show, std::strerror(errno));
 
+	// A stop that came while the locks were taken (or the LED and record set
+	// up) is still queued on the signalfd: starting the show now would run
+	// it, and light its LED, only to stop it.
+	if (const int signo = pending_stop_signal()) {
+		spdlog::info("show {}: stopped by SIG{} before the show started", options_.show, signal_name(signo));
+		finish(128 + signo);
+		return *exit_code_;
+	}
 	start_show();
 	std::vector<pollfd> fds;
 	while (!done_) {

@@ -42,4 +42,13 @@ private:
 	std::unordered_map<Key, pid_t, KeyHash> holders_;
 };
 
+// Whether process pid still has the file (dev, ino) open. The pid that
+// /proc/locks names stays there after that process has died while others
+// keep the lock's open file (the show of a guard killed with SIGKILL), and
+// may by then name an unrelated process that reused it; a process that has
+// the lock file open is the holder, or one of its show's processes. Where
+// /proc/PID/fd cannot be read (another user's process), says yes if the
+// process exists: the caller cannot signal it either.
+[[nodiscard]] bool has_file_open(pid_t pid, dev_t dev, ino_t ino);
+
 } // namespace showguard

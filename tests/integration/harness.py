@@ -84,6 +84,32 @@ def lock_is_held(path):
     return result.returncode == 99
 
 
+def listed_in_proc_locks(path):
+    """Whether the kernel lists an exclusive flock on path (read without
+    touching the lock)."""
+    try:
+        st = os.stat(path)
+    except FileNotFoundError:
+        return False
+    key = f"{os.major(st.st_dev):02x}:{os.minor(st.st_dev):02x}:{st.st_ino}"
+    with open("/proc/locks") as f:
+        return any("->" not in line and "FLOCK" in line and line.split()[5] == key for line in f)
+
+
+def wait_held(path, timeout=10.0):
+    """Waits until a guard holds path. Asking flock(1) while the guard is
+    still starting could take the lock for a moment and get that guard
+    refused; so wait until the kernel lists the lock, then let flock(1)
+    confirm it (a probe of a held lock takes nothing)."""
+    wait_for(lambda: listed_in_proc_locks(path) and lock_is_held(path), timeout, message=f"{path} to be held")
+
+
+def blocked_in_flock(pid):
+    """True if /proc/locks lists pid as a waiter ("-> FLOCK ...")."""
+    with open("/proc/locks") as f:
+        return any("->" in line and line.split()[5] == str(pid) for line in f)
+
+
 def pid_alive(pid):
     try:
         with open(f"/proc/{pid}/stat") as f:
@@ -91,6 +117,25 @@ def pid_alive(pid):
         return state != "Z"
     except (FileNotFoundError, ProcessLookupError, IndexError):
         return False
+
+
+def show_processes(show):
+    """pid -> environment of every live process of the show, found by the
+    SHOWGUARD_SHOW=NAME the guard puts in its show's environment (the guard's
+    own environment does not have it). Give each test its own show name."""
+    found = {}
+    wanted = f"SHOWGUARD_SHOW={show}".encode()
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/environ", "rb") as f:
+                env = f.read().split(b"\0")
+        except OSError:
+            continue
+        if wanted in env and pid_alive(int(entry)):
+            found[int(entry)] = dict(e.decode(errors="replace").partition("=")[::2] for e in env if b"=" in e)
+    return found
 
 
 def proc_status(pid):

@@ -9,13 +9,7 @@ import subprocess
 import threading
 import time
 
-from harness import GuardTestCase, lock_is_held, main, pid_alive, wait_for, SLOW
-
-
-def blocked_in_flock(pid):
-    """True if /proc/locks lists pid as a waiter ("-> FLOCK ...")."""
-    with open("/proc/locks") as f:
-        return any("->" in line and line.split()[5] == str(pid) for line in f)
+from harness import GuardTestCase, SLOW, blocked_in_flock, lock_is_held, main, pid_alive, wait_for, wait_held
 
 
 class LockTest(GuardTestCase):
@@ -58,7 +52,7 @@ class LockTest(GuardTestCase):
 
     def test_conflict_exit_code_is_configurable(self):
         holder = self.start("starcourt", ["sleep", "30"])
-        wait_for(lambda: lock_is_held(self.lock_path("starcourt")))
+        wait_held(self.lock_path("starcourt"))
         result = self.run_guard("starcourt", ["true"], "--conflict-exit-code", "3")
         self.assertEqual(result.returncode, 3, result.stderr)
         holder.terminate()
@@ -72,7 +66,7 @@ class LockTest(GuardTestCase):
         os.chmod(path, 0o600)
         other = subprocess.Popen(["flock", path, "sleep", "30"])
         self.procs.append(other)
-        wait_for(lambda: lock_is_held(path))
+        wait_held(path)
         result = self.run_guard("starcourt", ["true"])
         self.assertEqual(result.returncode, 75, result.stderr)
         self.assertIn(f"held by pid {other.pid}, which is not a showguard guard", result.stderr)
@@ -90,7 +84,7 @@ class LockTest(GuardTestCase):
 
     def test_resources_exclude_different_shows(self):
         holder = self.start("starcourt", ["sleep", "30"], "--resource", "dmx1", "--resource", "audio")
-        wait_for(lambda: lock_is_held(os.path.join(self.lock_dir, "resources", "dmx1.lock")))
+        wait_held(os.path.join(self.lock_dir, "resources", "dmx1.lock"))
         result = self.run_guard("hawkins", ["true"], "--resource", "dmx1")
         self.assertEqual(result.returncode, 75, result.stderr)
         self.assertIn("resource dmx1 is busy", result.stderr)
@@ -102,7 +96,7 @@ class LockTest(GuardTestCase):
 
     def test_refused_guard_keeps_none_of_its_locks(self):
         blocker = self.start("other", ["sleep", "30"], "--resource", "zeta")
-        wait_for(lambda: lock_is_held(os.path.join(self.lock_dir, "resources", "zeta.lock")))
+        wait_held(os.path.join(self.lock_dir, "resources", "zeta.lock"))
         # alpha is free and taken first, zeta is busy: alpha must be let go.
         result = self.run_guard("starcourt", ["true"], "--resource", "zeta", "--resource", "alpha")
         self.assertEqual(result.returncode, 75)
@@ -116,7 +110,7 @@ class LockTest(GuardTestCase):
         # long its guard took to start (a slow, instrumented build).
         go = self.path("go")
         holder = self.start("starcourt", self.sh(f"while [ ! -e {go} ]; do sleep 0.02; done"))
-        wait_for(lambda: lock_is_held(self.lock_path("starcourt")))
+        wait_held(self.lock_path("starcourt"))
         timer = threading.Timer(1.0 * SLOW, lambda: open(go, "w").close())
         timer.start()
         self.addCleanup(timer.cancel)
@@ -128,7 +122,7 @@ class LockTest(GuardTestCase):
 
     def test_wait_with_a_deadline_gives_up(self):
         holder = self.start("starcourt", ["sleep", "30"])
-        wait_for(lambda: lock_is_held(self.lock_path("starcourt")))
+        wait_held(self.lock_path("starcourt"))
         started = time.monotonic()
         result = self.run_guard("starcourt", ["true"], "--wait=500ms")
         elapsed = time.monotonic() - started
@@ -140,7 +134,7 @@ class LockTest(GuardTestCase):
 
     def test_timed_out_wait_keeps_none_of_its_locks(self):
         blocker = self.start("other", ["sleep", "30"], "--resource", "zeta")
-        wait_for(lambda: lock_is_held(os.path.join(self.lock_dir, "resources", "zeta.lock")))
+        wait_held(os.path.join(self.lock_dir, "resources", "zeta.lock"))
         result = self.run_guard("starcourt", ["true"], "--resource", "zeta", "--wait=300ms")
         self.assertEqual(result.returncode, 75)
         self.assertFalse(lock_is_held(self.lock_path("starcourt")))
@@ -149,7 +143,7 @@ class LockTest(GuardTestCase):
 
     def test_sigterm_while_waiting_ends_the_wait(self):
         holder = self.start("starcourt", ["sleep", "30"])
-        wait_for(lambda: lock_is_held(self.lock_path("starcourt")))
+        wait_held(self.lock_path("starcourt"))
         waiter = self.start("starcourt", ["touch", self.path("ran")], "--wait")
         wait_for(lambda: blocked_in_flock(waiter.pid), message="the guard to block in flock")
         waiter.terminate()

@@ -8,7 +8,7 @@ import socket
 import subprocess
 import time
 
-from harness import GuardTestCase, lock_is_held, main, showguard_cmd, wait_for, SLOW
+from harness import GuardTestCase, lock_is_held, main, showguard_cmd, wait_for, SLOW, wait_held
 
 
 class NotifyTest(GuardTestCase):
@@ -47,7 +47,7 @@ class NotifyTest(GuardTestCase):
 
     def test_waiting_and_restarting_status(self):
         holder = self.start("starcourt", ["sleep", str(SLOW)])
-        wait_for(lambda: lock_is_held(self.lock_path("starcourt")))
+        wait_held(self.lock_path("starcourt"))
         env = dict(os.environ, NOTIFY_SOCKET=self.socket_path)
         waiter = self.start("starcourt", self.sh("exit 3"), "--wait", "--restart", "on-failure",
                             "--restart-delay", "100ms", "--restart-limit", "1", env=env)

@@ -8,7 +8,7 @@ import stat
 import subprocess
 import unittest
 
-from harness import GuardTestCase, lock_is_held, main, wait_for
+from harness import GuardTestCase, lock_is_held, main, wait_for, wait_held
 
 ROOT = os.geteuid() == 0
 
@@ -96,7 +96,7 @@ class SecurityTest(GuardTestCase):
     @unittest.skipUnless(ROOT, "needs root to run a root-owned show and switch to nobody")
     def test_unprivileged_user_cannot_open_or_block_a_root_lock(self):
         guard = self.start("starcourt", ["sleep", "30"])
-        wait_for(lambda: lock_is_held(self.lock_path("starcourt")))
+        wait_held(self.lock_path("starcourt"))
         result = as_nobody("flock", "-n", self.lock_path("starcourt"), "true")
         self.assertNotEqual(result.returncode, 0)
         self.assertIn("Permission denied", result.stderr)

@@ -9,7 +9,7 @@ import time
 import unittest
 from datetime import datetime
 
-from harness import GuardTestCase, lock_is_held, main, pid_alive, showguard_cmd, wait_for
+from harness import GuardTestCase, lock_is_held, main, pid_alive, showguard_cmd, wait_for, wait_held
 
 ROOT = os.geteuid() == 0
 
@@ -84,12 +84,34 @@ class StatusTest(GuardTestCase):
         table = self.status().stdout
         self.assertRegex(table, r"starcourt\s+free")
 
+    def test_show_of_a_sigkilled_guard_winding_down_names_no_guard(self):
+        # The kernel keeps naming the dead guard as the lock's pid while its
+        # show, which inherited the lock, handles the SIGTERM it was sent.
+        script = (f"trap 'sleep 30' TERM; echo $$ > {self.path('starcourt.pid')}; "
+                  f"while :; do sleep 0.1; done")
+        guard = self.start("starcourt", self.sh(script))
+        show_pid = int(self.wait_file("starcourt.pid"))
+        record = os.path.join(self.lock_dir, "starcourt.state")
+        wait_for(lambda: os.path.exists(record) and "state=running" in open(record).read())
+        guard.send_signal(signal.SIGKILL)
+        guard.wait()
+        self.assertTrue(lock_is_held(self.lock_path("starcourt")))
+        s = self.status_json()[("show", "starcourt")]
+        self.assertEqual(s["state"], "running")
+        self.assertEqual(s["phase"], "stopping")
+        self.assertIsNone(s["guard_pid"], "status names a guard that is dead")
+        self.assertEqual(s["show_pid"], show_pid)
+        self.assertRegex(self.status().stdout, r"starcourt\s+running \(stopping\)\s+-\s+" + str(show_pid))
+        os.kill(show_pid, signal.SIGKILL)
+        wait_for(lambda: not lock_is_held(self.lock_path("starcourt")))
+        self.assertEqual(self.status_json()[("show", "starcourt")]["state"], "free")
+
     def test_lock_held_by_something_else_reports_that_pid_only(self):
         os.makedirs(self.lock_dir)
         self.run_guard("starcourt", ["true"])
         other = subprocess.Popen(["flock", self.lock_path("starcourt"), "sleep", "30"])
         self.procs.append(other)
-        wait_for(lambda: lock_is_held(self.lock_path("starcourt")))
+        wait_held(self.lock_path("starcourt"))
         s = self.status_json()[("show", "starcourt")]
         self.assertEqual(s["state"], "running")
         self.assertEqual(s["guard_pid"], other.pid)

@@ -63,6 +63,43 @@ class StopTest(GuardTestCase):
         self.assertEqual(result.returncode, 0, result.stderr)
         self.assertEqual(guard.wait(5), 137)
 
+    def give_pid_to_a_new_process(self, pid):
+        """A new process with a pid that is free again, through ns_last_pid
+        (root only; the kernel still skips pids in use, so nothing else is
+        disturbed). None if other processes on the machine kept taking it."""
+        for _ in range(200):
+            with open("/proc/sys/kernel/ns_last_pid", "w") as f:
+                f.write(str(pid - 1))
+            p = subprocess.Popen(["sleep", "60"])
+            if p.pid == pid:
+                self.procs.append(p)
+                return p
+            p.kill()
+            p.wait()
+        return None
+
+    @unittest.skipUnless(ROOT, "needs root to hand a dead guard's pid to a new process")
+    def test_stop_never_signals_a_process_that_reused_a_dead_guards_pid(self):
+        # /proc/locks keeps naming the SIGKILLed guard while its show holds the
+        # lock; once that pid belongs to another process, stop must not signal it.
+        guard = self.start("starcourt", self.sh(
+            f"trap '' TERM; echo $$ > {self.path('pid')}; while :; do sleep 0.1; done"))
+        show_pid = int(self.wait_file("pid"))
+        record = os.path.join(self.lock_dir, "starcourt.state")
+        wait_for(lambda: "state=running" in open(record).read())
+        guard.kill()
+        guard.wait()
+        impostor = self.give_pid_to_a_new_process(guard.pid)
+        try:
+            if not impostor:
+                self.skipTest(f"pid {guard.pid} kept being taken by other processes")
+            result = self.stop("starcourt", "--timeout", "1s")
+            self.assertIsNone(impostor.poll(), f"stop signalled pid {guard.pid}, which is no longer the guard")
+            self.assertEqual(result.returncode, 1, result.stderr)
+            self.assertIn(f"its guard (pid {guard.pid}) is gone", result.stderr)
+        finally:
+            os.kill(show_pid, 9)
+
     @unittest.skipUnless(ROOT, "needs root to run a root show and try to stop it as nobody")
     def test_unprivileged_user_cannot_stop_a_root_show(self):
         guard = self.start("starcourt", self.sh(f"echo $$ > {self.path('pid')}; exec sleep 30"))
