@@ -1,12 +1,17 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 #include "showguard/etcd_client.hpp"
 
-#include <curl/curl.h>
-
+#include "libcurl.hpp"
 #include "showguard/error.hpp"
 #include "showguard/etcd_protocol.hpp"
 
 namespace showguard {
+
+namespace {
+
+const Libcurl &curl() { return Libcurl::get(); }
+
+} // namespace
 
 struct EtcdClient::Request {
 	RequestId id = 0;
@@ -25,12 +30,12 @@ struct EtcdClient::Request {
 	void drop_easy(CURLM *multi) noexcept
 	{
 		if (easy) {
-			curl_multi_remove_handle(multi, easy);
-			curl_easy_cleanup(easy);
+			curl().multi_remove_handle(multi, easy);
+			curl().easy_cleanup(easy);
 			easy = nullptr;
 		}
 		if (headers) {
-			curl_slist_free_all(headers);
+			curl().slist_free_all(headers);
 			headers = nullptr;
 		}
 	}
@@ -54,16 +59,13 @@ EtcdClient::EtcdClient(EtcdConnection connection) : connection_(std::move(connec
 {
 	if (connection_.endpoints.empty())
 		throw Error(ExitCode::config, "no etcd endpoints (--etcd-endpoints)");
-	static const CURLcode global = curl_global_init(CURL_GLOBAL_DEFAULT);
-	if (global != CURLE_OK)
-		throw Error(ExitCode::os_error, std::string("cannot initialise libcurl: ") + curl_easy_strerror(global));
-	multi_ = curl_multi_init();
+	multi_ = curl().multi_init();
 	if (!multi_)
 		throw Error(ExitCode::os_error, "cannot initialise libcurl");
-	curl_multi_setopt(multi_, CURLMOPT_SOCKETFUNCTION, &EtcdClient::on_socket);
-	curl_multi_setopt(multi_, CURLMOPT_SOCKETDATA, this);
-	curl_multi_setopt(multi_, CURLMOPT_TIMERFUNCTION, &EtcdClient::on_timer);
-	curl_multi_setopt(multi_, CURLMOPT_TIMERDATA, this);
+	curl().multi_setopt(multi_, CURLMOPT_SOCKETFUNCTION, &EtcdClient::on_socket);
+	curl().multi_setopt(multi_, CURLMOPT_SOCKETDATA, this);
+	curl().multi_setopt(multi_, CURLMOPT_TIMERFUNCTION, &EtcdClient::on_timer);
+	curl().multi_setopt(multi_, CURLMOPT_TIMERDATA, this);
 }
 
 EtcdClient::~EtcdClient()
@@ -71,7 +73,7 @@ EtcdClient::~EtcdClient()
 	for (auto &[id, request] : requests_)
 		request->drop_easy(multi_);
 	requests_.clear();
-	curl_multi_cleanup(multi_);
+	curl().multi_cleanup(multi_);
 }
 
 const std::string &EtcdClient::endpoint() const noexcept
@@ -136,44 +138,44 @@ void EtcdClient::start(Request &r)
 	r.answer.clear();
 	r.line_buffer.clear();
 	r.endpoint = endpoint();
-	r.easy = curl_easy_init();
+	r.easy = curl().easy_init();
 	if (!r.easy)
 		throw Error(ExitCode::os_error, "cannot create a libcurl request");
 	CURL *e = r.easy;
 	const std::string url = r.endpoint + r.path;
-	curl_easy_setopt(e, CURLOPT_URL, url.c_str());
-	curl_easy_setopt(e, CURLOPT_PRIVATE, &r);
-	curl_easy_setopt(e, CURLOPT_POSTFIELDS, r.body.c_str());
-	curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE, static_cast<long>(r.body.size()));
-	curl_easy_setopt(e, CURLOPT_ERRORBUFFER, r.curl_error);
-	curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
-	curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
-	curl_easy_setopt(e, CURLOPT_TCP_NODELAY, 1L);
-	curl_easy_setopt(e, CURLOPT_TCP_KEEPALIVE, 1L);
+	curl().easy_setopt(e, CURLOPT_URL, url.c_str());
+	curl().easy_setopt(e, CURLOPT_PRIVATE, &r);
+	curl().easy_setopt(e, CURLOPT_POSTFIELDS, r.body.c_str());
+	curl().easy_setopt(e, CURLOPT_POSTFIELDSIZE, static_cast<long>(r.body.size()));
+	curl().easy_setopt(e, CURLOPT_ERRORBUFFER, r.curl_error);
+	curl().easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
+	curl().easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
+	curl().easy_setopt(e, CURLOPT_TCP_NODELAY, 1L);
+	curl().easy_setopt(e, CURLOPT_TCP_KEEPALIVE, 1L);
 	const long timeout_ms = static_cast<long>(r.timeout.count());
-	curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, timeout_ms);
-	curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, timeout_ms ? std::min(timeout_ms, 2000L) : 2000L);
+	curl().easy_setopt(e, CURLOPT_TIMEOUT_MS, timeout_ms);
+	curl().easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, timeout_ms ? std::min(timeout_ms, 2000L) : 2000L);
 	if (!connection_.cacert.empty())
-		curl_easy_setopt(e, CURLOPT_CAINFO, connection_.cacert.c_str());
+		curl().easy_setopt(e, CURLOPT_CAINFO, connection_.cacert.c_str());
 	if (!connection_.cert.empty())
-		curl_easy_setopt(e, CURLOPT_SSLCERT, connection_.cert.c_str());
+		curl().easy_setopt(e, CURLOPT_SSLCERT, connection_.cert.c_str());
 	if (!connection_.key.empty())
-		curl_easy_setopt(e, CURLOPT_SSLKEY, connection_.key.c_str());
+		curl().easy_setopt(e, CURLOPT_SSLKEY, connection_.key.c_str());
 
-	r.headers = curl_slist_append(r.headers, "Content-Type: application/json");
+	r.headers = curl().slist_append(r.headers, "Content-Type: application/json");
 	// Without "Expect: 100-continue" curl sends the body at once.
-	r.headers = curl_slist_append(r.headers, "Expect:");
+	r.headers = curl().slist_append(r.headers, "Expect:");
 	if (!token_.empty() && r.path != "/v3/auth/authenticate")
-		r.headers = curl_slist_append(r.headers, ("Authorization: " + token_).c_str());
+		r.headers = curl().slist_append(r.headers, ("Authorization: " + token_).c_str());
 	// The gateway passes Grpc-Metadata-* on as gRPC metadata: "hasleader"
 	// makes a member that loses its leader end the watch instead of
 	// keeping a partitioned waiter waiting on a stale view.
 	if (r.lines)
-		r.headers = curl_slist_append(r.headers, "Grpc-Metadata-hasleader: true");
-	curl_easy_setopt(e, CURLOPT_HTTPHEADER, r.headers);
+		r.headers = curl().slist_append(r.headers, "Grpc-Metadata-hasleader: true");
+	curl().easy_setopt(e, CURLOPT_HTTPHEADER, r.headers);
 
-	curl_easy_setopt(e, CURLOPT_WRITEDATA, &r);
-	curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, +[](char *data, size_t size, size_t count, void *user) -> size_t {
+	curl().easy_setopt(e, CURLOPT_WRITEDATA, &r);
+	curl().easy_setopt(e, CURLOPT_WRITEFUNCTION, +[](char *data, size_t size, size_t count, void *user) -> size_t {
 		auto &req = *static_cast<Request *>(user);
 		const size_t n = size * count;
 		if (!req.lines) {
@@ -193,7 +195,7 @@ void EtcdClient::start(Request &r)
 			return 0;
 		return n;
 	});
-	curl_multi_add_handle(multi_, e);
+	curl().multi_add_handle(multi_, e);
 }
 
 int EtcdClient::on_socket(void * /*easy*/, int fd, int what, void *self, void * /*socket_data*/)
@@ -241,11 +243,11 @@ void EtcdClient::handle_poll(std::span<const pollfd> fds)
 			mask |= CURL_CSELECT_OUT;
 		if (p.revents & (POLLERR | POLLHUP | POLLNVAL))
 			mask |= CURL_CSELECT_ERR;
-		curl_multi_socket_action(multi_, p.fd, mask, &running);
+		curl().multi_socket_action(multi_, p.fd, mask, &running);
 	}
 	if (timer_ && Clock::now() >= *timer_) {
 		timer_.reset();
-		curl_multi_socket_action(multi_, CURL_SOCKET_TIMEOUT, 0, &running);
+		curl().multi_socket_action(multi_, CURL_SOCKET_TIMEOUT, 0, &running);
 	}
 	deliver_lines();
 	collect_done();
@@ -274,11 +276,11 @@ void EtcdClient::deliver_lines()
 void EtcdClient::collect_done()
 {
 	int left = 0;
-	while (CURLMsg *message = curl_multi_info_read(multi_, &left)) {
+	while (CURLMsg *message = curl().multi_info_read(multi_, &left)) {
 		if (message->msg != CURLMSG_DONE)
 			continue;
 		Request *request = nullptr;
-		curl_easy_getinfo(message->easy_handle, CURLINFO_PRIVATE, reinterpret_cast<char **>(&request));
+		curl().easy_getinfo(message->easy_handle, CURLINFO_PRIVATE, reinterpret_cast<char **>(&request));
 		if (request)
 			finished(*request, message->data.result);
 	}
@@ -287,12 +289,12 @@ void EtcdClient::collect_done()
 void EtcdClient::finished(Request &r, int curl_code)
 {
 	long status = 0;
-	curl_easy_getinfo(r.easy, CURLINFO_RESPONSE_CODE, &status);
+	curl().easy_getinfo(r.easy, CURLINFO_RESPONSE_CODE, &status);
 	Response response;
 	bool try_next = false;
 	if (curl_code != CURLE_OK) {
 		const std::string what =
-			r.curl_error[0] ? r.curl_error : curl_easy_strerror(static_cast<CURLcode>(curl_code));
+			r.curl_error[0] ? r.curl_error : curl().easy_strerror(static_cast<CURLcode>(curl_code));
 		response.error = r.endpoint + ": " + what;
 		try_next = true;
 	} else if (status != 200) {
