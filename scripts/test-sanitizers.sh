@@ -17,6 +17,9 @@
 #
 #   SANITIZERS="asan tsan"  which builds (default both)
 #   STRESS_SECONDS=10       length of the stress test in these builds
+#   TORTURE_SECONDS=30, TORTURE_GUARDS=12, CHAOS_ITERATIONS=60: the torture and chaos
+#                           tiers, shorter than the host tier's: here they are for the
+#                           instrumented code paths, which a short run covers
 set -euo pipefail
 cd "$(dirname "$0")/.."
 # g++ brings the runtimes (libasan8, libubsan1, liblsan0, libtsan2); setarch is util-linux.
@@ -62,6 +65,8 @@ suite() {
 	TSAN_OPTIONS="$common:second_deadlock_stack=1:log_path=$reports/tsan" \
 	SHOWGUARD_SANITIZER_LOG_DIR=$reports \
 	STRESS_SECONDS=${STRESS_SECONDS:-10} STRESS_GUARDS=${STRESS_GUARDS:-6} \
+	TORTURE_SECONDS=${TORTURE_SECONDS:-30} TORTURE_GUARDS=${TORTURE_GUARDS:-12} \
+	CHAOS_ITERATIONS=${CHAOS_ITERATIONS:-60} \
 		"${runner[@]}" nice ctest --test-dir "$dir" --output-on-failure -j2 || status=1
 	# The integration tests move their guards' reports into a directory per test process.
 	local count=0 report
