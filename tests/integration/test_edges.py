@@ -106,11 +106,20 @@ class EdgeTest(GuardTestCase):
         # shell and systemd see 143 either way); otherwise it stops its show
         # and exits 143. Nothing is left either way.
         rnd = random.Random(7)
+        # The moments span one whole start, however long this build takes
+        # for it (an emulated or instrumented guard is many times slower):
+        # from its exec to its show's first line.
+        began = time.monotonic()
+        guard = self.start(self.show, self.sh(f"echo start >> {self.path('runs')}; exec sleep 30"))
+        wait_for(lambda: os.path.exists(self.path("runs")), timeout=30, message="the first show")
+        start_time = time.monotonic() - began
+        guard.send_signal(signal.SIGTERM)
+        self.assertEqual(self.finish(guard)[0], 143)
+        self.assert_nothing_left()
         outcomes = {}
         for i in range(30):
             guard = self.start(self.show, self.sh(f"echo {i} >> {self.path('runs')}; exec sleep 30"))
-            # An emulated guard takes far longer to reach its signal setup.
-            time.sleep(rnd.uniform(0, 0.5 if EMULATOR else 0.02))
+            time.sleep(rnd.uniform(0, 1.2 * start_time))
             guard.send_signal(signal.SIGTERM)
             code, _, err = self.finish(guard)
             outcomes[code] = outcomes.get(code, 0) + 1
