@@ -89,6 +89,10 @@ std::string describe_holder(const LockDir &dir, const ShowLock &lock)
 		if (!record->user.empty())
 			text += " as " + record->user;
 		text += " since " + format_iso8601(record->since_ms);
+	} else if (kernel_pid && *kernel_pid > 0 && runs_this_program(*kernel_pid)) {
+		// A guard that has this lock and waits for another writes no
+		// record until it holds them all.
+		text = "held by guard pid " + std::to_string(*kernel_pid) + " (which has not started its show yet)";
 	} else if (kernel_pid && *kernel_pid > 0) {
 		text = "held by pid " + std::to_string(*kernel_pid) + ", which is not a showguard guard";
 	} else {

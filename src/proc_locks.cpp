@@ -64,7 +64,6 @@ std::optional<pid_t> ProcLocks::holder(dev_t dev, ino_t ino) const
 	return it->second;
 }
 
-
 bool has_file_open(pid_t pid, dev_t dev, ino_t ino)
 {
 	if (pid <= 0)
@@ -90,6 +89,14 @@ bool has_file_open(pid_t pid, dev_t dev, ino_t ino)
 	}
 	::closedir(dir);
 	return found;
+}
+
+bool runs_this_program(pid_t pid)
+{
+	struct stat self, other;
+	const std::string exe = "/proc/" + std::to_string(pid) + "/exe";
+	return pid > 0 && ::stat("/proc/self/exe", &self) == 0 && ::stat(exe.c_str(), &other) == 0 &&
+	       self.st_dev == other.st_dev && self.st_ino == other.st_ino;
 }
 
 } // namespace showguard

@@ -63,17 +63,11 @@ bool wait_readable(int fd, Clock::time_point deadline)
 }
 
 // Whether pid is a showguard guard: its status record names it, or it runs
-// the same program as this command (a guard still waiting for a resource has
-// not written its record yet). Anything else holding the lock, such as
+// the same program as this command. Anything else holding the lock, such as
 // flock(1) or a process that opened the file, is not ours to signal.
 bool is_guard(pid_t pid, const std::optional<LockRecord> &record)
 {
-	if (record && record->guard_pid == pid && record->state != "free")
-		return true;
-	struct stat self, other;
-	const std::string exe = "/proc/" + std::to_string(pid) + "/exe";
-	return ::stat("/proc/self/exe", &self) == 0 && ::stat(exe.c_str(), &other) == 0 &&
-	       self.st_dev == other.st_dev && self.st_ino == other.st_ino;
+	return (record && record->guard_pid == pid && record->state != "free") || runs_this_program(pid);
 }
 
 } // namespace

@@ -51,4 +51,9 @@ private:
 // process exists: the caller cannot signal it either.
 [[nodiscard]] bool has_file_open(pid_t pid, dev_t dev, ino_t ino);
 
+// Whether process pid runs the same program as this one: a showguard guard,
+// even one that has written no status record yet (it is still waiting for a
+// resource). flock(1), or any process that opened a lock file, is not.
+[[nodiscard]] bool runs_this_program(pid_t pid);
+
 } // namespace showguard

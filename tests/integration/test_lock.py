@@ -71,6 +71,23 @@ class LockTest(GuardTestCase):
         self.assertEqual(result.returncode, 75, result.stderr)
         self.assertIn(f"held by pid {other.pid}, which is not a showguard guard", result.stderr)
 
+    def test_guard_waiting_for_a_resource_is_named_as_a_guard(self):
+        # hawkins holds dmx1; starcourt's guard takes its show lock, then waits
+        # for dmx1 and has written no record yet. A second starcourt is
+        # refused, naming that guard as a guard.
+        holder = self.start("hawkins", ["sleep", "30"], "--resource", "dmx1")
+        wait_held(os.path.join(self.lock_dir, "resources", "dmx1.lock"))
+        waiter = self.start("starcourt", ["true"], "--resource", "dmx1", "--wait")
+        wait_for(lambda: blocked_in_flock(waiter.pid), message="the waiting guard")
+        result = self.run_guard("starcourt", ["true"])
+        self.assertEqual(result.returncode, 75, result.stderr)
+        self.assertIn(f"held by guard pid {waiter.pid} (which has not started its show yet)", result.stderr)
+        self.assertNotIn("not a showguard guard", result.stderr)
+        waiter.terminate()
+        waiter.wait()
+        holder.terminate()
+        holder.wait()
+
     def test_leftover_lock_file_of_a_killed_guard_is_no_obstacle(self):
         holder = self.start("starcourt", self.sh(f"echo $$ > {self.path('pid')}; exec sleep 30"))
         show_pid = int(self.wait_file("pid"))
