@@ -165,6 +165,7 @@ class GuardTestCase(unittest.TestCase):
         os.chmod(self.tmp, 0o755)
         self.lock_dir = os.path.join(self.tmp, "locks")
         self.procs = []
+        self.groups = []  # process groups of outside lock holders (hold_with_flock)
         self.reports_before = sanitizer_reports()
 
     def tearDown(self):
@@ -172,6 +173,13 @@ class GuardTestCase(unittest.TestCase):
             if p.poll() is None:
                 p.kill()
                 p.wait()
+        # flock(1) forks its command: killing flock alone would leave the command
+        # running, holding ctest's output pipe (ctest waits for its end) and the lock.
+        for pgid in self.groups:
+            try:
+                os.killpg(pgid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
         shutil.rmtree(self.tmp, ignore_errors=True)
         new_reports = sorted(sanitizer_reports() - self.reports_before)
         if new_reports:
@@ -180,6 +188,16 @@ class GuardTestCase(unittest.TestCase):
                 with open(report, errors="replace") as f:
                     text += f"--- {report}\n{f.read()}"
             self.fail(f"sanitizer report during this test:\n{text}")
+
+    def hold_with_flock(self, path):
+        """util-linux flock(1) holds path (as a stranger, not a guard) until the
+        test ends; returns flock's Popen. flock and its command form a process
+        group of their own, ended as a whole in tearDown."""
+        other = subprocess.Popen(["flock", path, "sleep", "600"], start_new_session=True,
+                                 stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        self.procs.append(other)
+        self.groups.append(other.pid)
+        return other
 
     def path(self, *parts):
         return os.path.join(self.tmp, *parts)

@@ -64,8 +64,7 @@ class LockTest(GuardTestCase):
         with open(path, "w"):
             pass
         os.chmod(path, 0o600)
-        other = subprocess.Popen(["flock", path, "sleep", "30"])
-        self.procs.append(other)
+        other = self.hold_with_flock(path)
         wait_held(path)
         result = self.run_guard("starcourt", ["true"])
         self.assertEqual(result.returncode, 75, result.stderr)

@@ -109,8 +109,7 @@ class StatusTest(GuardTestCase):
     def test_lock_held_by_something_else_reports_that_pid_only(self):
         os.makedirs(self.lock_dir)
         self.run_guard("starcourt", ["true"])
-        other = subprocess.Popen(["flock", self.lock_path("starcourt"), "sleep", "30"])
-        self.procs.append(other)
+        other = self.hold_with_flock(self.lock_path("starcourt"))
         wait_held(self.lock_path("starcourt"))
         s = self.status_json()[("show", "starcourt")]
         self.assertEqual(s["state"], "running")
