@@ -7,6 +7,7 @@
 # run in their own process groups and are killed on the way out, the data
 # dirs are in a temp dir that is removed.
 #   ETCD_ROUNDS=N   rounds of random kills (default 12)
+# prepare: --prepare only installs etcd (scripts/test.sh does that ahead).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -22,6 +23,7 @@ if ((${#missing[@]})); then
 fi
 # Debian's package starts a member on the default ports where systemd runs;
 # the tests use their own ports and never talk to it.
+[[ ${1:-} != --prepare ]] || exit 0
 
 bash scripts/build.sh build >/dev/null
 SHOWGUARD=$PWD/build/src/showguard timeout 900 python3 tests/etcd/test_failover.py

@@ -20,10 +20,23 @@
 #   TORTURE_SECONDS=30, TORTURE_GUARDS=12, CHAOS_ITERATIONS=60: the torture and chaos
 #                           tiers, shorter than the host tier's: here they are for the
 #                           instrumented code paths, which a short run covers
+#
+# prepare: --prepare only builds (scripts/test.sh does that ahead, in the background).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+. scripts/build-lock.sh
 # g++ brings the runtimes (libasan8, libubsan1, liblsan0, libtsan2); setarch is util-linux.
 bash scripts/install-deps.sh
+
+build() { # PRESET DIR
+	with_build_lock "$2" bash -c "set -o pipefail; cmake --preset $1 >/dev/null && nice cmake --build --preset $1 -j2 | tail -n 1"
+}
+if [[ ${1:-} == --prepare ]]; then
+	for s in ${SANITIZERS:-asan tsan}; do
+		case $s in asan) build sanitize build-sanitize ;; tsan) build tsan build-tsan ;; esac
+	done
+	exit
+fi
 
 rc=0
 
@@ -47,8 +60,7 @@ suite() {
 	local name=$1 preset=$2 dir=$3 reports runner=()
 	reports=$PWD/$dir/sanitizer-reports
 	echo "--- $name: build ($preset)"
-	cmake --preset "$preset" >/dev/null
-	nice cmake --build --preset "$preset" -j2 | tail -n 1
+	build "$preset" "$dir" || return 1
 	if [[ $name == tsan ]]; then
 		local prefix
 		prefix=$(tsan_runner "$dir") || return 1
@@ -68,6 +80,7 @@ suite() {
 	TORTURE_SECONDS=${TORTURE_SECONDS:-30} TORTURE_GUARDS=${TORTURE_GUARDS:-12} \
 	CHAOS_ITERATIONS=${CHAOS_ITERATIONS:-60} \
 		"${runner[@]}" nice ctest --test-dir "$dir" --output-on-failure -j2 || status=1
+	python3 scripts/ctest-tally.py "$dir" "$name"
 	# The integration tests move their guards' reports into a directory per test process.
 	local count=0 report
 	while IFS= read -r -d '' report; do

@@ -19,15 +19,19 @@
 # timeout, leftovers) can run under it; those run under ASan, UBSan and TSan
 # (scripts/test-sanitizers.sh). The timed tests (led, terminal, signals, notify, cost,
 # status's many-shows bound) cannot be met by a guard slowed down 20-50x.
+#
+# prepare: --prepare only installs and builds (scripts/test.sh does that ahead).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+. scripts/build-lock.sh
 bash scripts/install-deps.sh
 valgrind=$(bash scripts/install-valgrind.sh | sed -n 's/^VALGRIND=//p')
 [[ -n $valgrind ]] || { echo "test-valgrind: no valgrind"; exit 1; }
 
 build=build-valgrind
-cmake -S . -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=Debug -DSHOWGUARD_WARNINGS_AS_ERRORS=ON >/dev/null
-nice cmake --build "$build" -j2 --target showguard | tail -n 1
+with_build_lock "$build" bash -c "set -o pipefail; cmake -S . -B $build -G Ninja -DCMAKE_BUILD_TYPE=Debug -DSHOWGUARD_WARNINGS_AS_ERRORS=ON >/dev/null &&
+	nice cmake --build $build -j2 --target showguard | tail -n 1"
+[[ ${1:-} != --prepare ]] || exit 0
 
 logs=$PWD/$build/valgrind-logs
 rm -rf "$logs"
@@ -40,6 +44,7 @@ SHOWGUARD_WRAPPER="$valgrind --quiet --tool=memcheck --error-exitcode=98 --leak-
 --log-file=$logs/memcheck.%p" \
 SHOWGUARD_SANITIZER_LOG_DIR=$logs \
 	nice ctest --test-dir "$build" -R "$tests" --output-on-failure -j2 || status=1
+python3 scripts/ctest-tally.py "$build" valgrind
 
 count=0
 while IFS= read -r -d '' log; do

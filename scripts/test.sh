@@ -2,144 +2,279 @@
 # Installs what is needed, builds showguard and runs every test tier:
 #
 #   host      unit, integration and stress tests of the host build (libgpiod as installed, 1.6)
-#   gpiod2    the same suite built against libgpiod 2.x (bookworm-backports, private prefix)
-#   arm64     the Raspberry Pi 64-bit build, its tests run under qemu-aarch64
-#   armhf     the Raspberry Pi 32-bit build, its tests run under qemu-arm
+#   gpiod2    the unit tests built against libgpiod 2.x (bookworm-backports, private prefix);
+#             the kernel tier runs this build's guard against a real gpio-sim line
+#   arm64     the README's `cmake --workflow --preset rpi-arm64`: build, tests under qemu-aarch64, .deb
+#   armhf     the README's `cmake --workflow --preset rpi-armhf`: the same for 32-bit
 #   package   the .deb of each build, checked with lintian
 #   kernel    real-kernel tier: gpio-sim under QEMU, amd64 and arm64 (tests/kernel)
 #   systemd   real systemd in a VM with the .deb installed (tests/systemd)
 #   extra     tiers other scripts add (sanitizers, fuzzing, chaos; scripts/test-*.sh)
 #
 # SHOWGUARD_TIERS="host arm64" runs only those. Each tier's log is in build-logs/.
-# Prints one line per tier and, last, the total of tests passed and failed.
+#
+# A tier is a function tier_NAME; it may have a prepare_NAME that fetches packages and
+# VM roots and compiles its builds ahead of time. The prepare functions of the chosen
+# tiers run one after another in the background, from the start, at idle CPU priority
+# (SCHED_IDLE: they get only what the running tier leaves unused, so timing tests are not
+# squeezed), logging to build-logs/prepare.log. A build directory is locked while it is
+# built (with_build_lock), so a tier that reaches its build first builds it itself and
+# the background finds it done, or the tier waits for the background's build to finish.
+#
+# Prints per tier its result, the tests passed, failed and skipped (skips with their
+# reasons) and its time, and last the total: "tests: N passed, M failed, K skipped".
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$PWD
 tiers=${SHOWGUARD_TIERS:-"host gpiod2 arm64 armhf package kernel systemd extra"}
 logs=$root/build-logs
 mkdir -p "$logs"
+# shellcheck source=build-lock.sh
+. scripts/build-lock.sh
 
 passed=0
 failed=0
+skipped=0
 results=()
 
-# Adds up the test counts a tier's log reports: ctest's "N tests failed out of M"
-# and the VM tiers' "N passed, M failed" lines.
+# Adds up the "tally: LABEL: N passed, M failed, K skipped" lines of a tier's log
+# (scripts/ctest-tally.py after each ctest run, tally_filter for other scripts).
 count_tests() {
-	local log=$1 p=0 f=0 line
+	local log=$1 p=0 f=0 s=0 line
 	while IFS= read -r line; do
-		if [[ $line =~ ([0-9]+)\ tests\ failed\ out\ of\ ([0-9]+) ]]; then
-			f=$((f + BASH_REMATCH[1]))
-			p=$((p + BASH_REMATCH[2] - BASH_REMATCH[1]))
-		elif [[ $line =~ ^([0-9]+)\ passed,\ ([0-9]+)\ failed ]]; then
+		if [[ $line =~ ^tally:\ .*:\ ([0-9]+)\ passed,\ ([0-9]+)\ failed,\ ([0-9]+)\ skipped ]]; then
 			p=$((p + BASH_REMATCH[1]))
 			f=$((f + BASH_REMATCH[2]))
+			s=$((s + BASH_REMATCH[3]))
 		fi
 	done <"$log"
-	echo "$p $f"
+	echo "$p $f $s"
+}
+
+# Passes a script's output through and ends it with a tally line of its "N passed,
+# M failed" lines, unless the script printed tally lines of its own.
+tally_filter() {
+	awk -v label="$1" '
+		{ print; fflush() }
+		/^tally: / { own = 1 }
+		/^[0-9]+ passed, [0-9]+ failed/ { p += $1; f += $3; if ($6 ~ /^skipped/) s += $5 }
+		END { if (!own) printf "tally: %s: %d passed, %d failed, %d skipped\n", label, p, f, s }'
+}
+
+# The individual tests of a build's last ctest run (scripts/ctest-tally.py).
+tally() {
+	python3 scripts/ctest-tally.py "$@"
 }
 
 run_tier() {
-	local tier=$1 log=$logs/$1.log started rc counts
+	local tier=$1 log=$logs/$1.log started rc p f s reasons
 	started=$(date +%s)
 	echo "=== tier $tier"
 	set +e
-	"tier_$tier" 2>&1 | tee "$log"
+	"tier_$tier" 2>&1 | tally_filter "$tier" | tee "$log"
 	rc=${PIPESTATUS[0]}
 	set -e
-	read -r p f < <(count_tests "$log")
+	read -r p f s < <(count_tests "$log")
 	# A tier that failed without a failing test still counts as one failure.
 	if ((rc != 0 && f == 0)); then f=1; fi
 	passed=$((passed + p))
 	failed=$((failed + f))
-	results+=("$(printf '%-8s %-6s %4d passed %3d failed %5ds' "$tier" "$([[ $rc == 0 ]] && echo ok || echo FAIL)" \
-		"$p" "$f" $(($(date +%s) - started)))")
+	skipped=$((skipped + s))
+	local took=$(($(date +%s) - started))
+	results+=("$(printf '%-8s %-4s %5d passed %3d failed %4d skipped %3dm%02ds' "$tier" \
+		"$([[ $rc == 0 ]] && echo ok || echo FAIL)" "$p" "$f" "$s" $((took / 60)) $((took % 60)))")
+	# Skips by reason, so that nothing is skipped unseen.
+	reasons=$(sed -n 's/^skipped: [^:]*: [^:]*: //p' "$log" | sort | uniq -c | sort -rn)
+	[[ -z $reasons ]] || results+=("$(sed 's/^ *\([0-9]*\) /         skipped (x\1): /' <<<"$reasons")")
+	# Which tests failed and why (ctest-tally.py's lines), at the end where it is seen.
+	[[ $rc == 0 ]] || results+=("$(grep -A2 '^failed: ' "$log" | grep -v '^--$' | sed 's/^/         /' | head -n 30)")
 }
 
 ctest_dir() {
 	ctest --test-dir "$1" --output-on-failure -j2 "${@:2}"
 }
 
+# --- builds, shared by the tiers and the background preparation ---------------
+
+build_host() {
+	with_build_lock build bash scripts/build.sh build -DCMAKE_INSTALL_PREFIX=/usr
+}
+
+gpiod2_prefix() {
+	bash scripts/install-libgpiod2.sh | sed -n 's/^PKG_CONFIG_PATH=//p' | tail -n 1
+}
+
+build_gpiod2() {
+	local pc
+	pc=$(gpiod2_prefix)
+	[[ -n $pc ]] || { echo "no libgpiod 2.x prefix"; return 1; }
+	PKG_CONFIG_PATH=$pc with_build_lock build-gpiod2 bash scripts/build.sh build-gpiod2 -DSHOWGUARD_GPIOD_STATIC=ON
+}
+
+cross_deps() {
+	local arch=$1
+	bash scripts/install-cross-deps.sh --arch "$arch" >"$logs/cross-deps-$arch.log" 2>&1 ||
+		{ cat "$logs/cross-deps-$arch.log"; return 1; }
+}
+
+# The configure step of the README's workflow, with the fallback sysroot that
+# install-cross-deps.sh names when the multiarch packages cannot be had.
+configure_cross() {
+	local arch=$1 preset=$2 sysroot args=()
+	sysroot=$(sed -n 's/.*-DSHOWGUARD_SYSROOT=\([^ ]*\).*/\1/p' "$logs/cross-deps-$arch.log" | tail -n 1)
+	[[ -z $sysroot ]] || args=(-DSHOWGUARD_SYSROOT="$sysroot")
+	cmake --preset "$preset" "${args[@]}" >/dev/null && cmake --build --preset "$preset"
+}
+
+build_cross() {
+	local arch=$1 preset=$2 dir=build-$1
+	cross_deps "$arch" && with_build_lock "$dir" configure_cross "$arch" "$preset"
+}
+
+# --- tiers ----------------------------------------------------------------------
+
+prepare_host() { build_host; }
 tier_host() {
 	local rc=0
-	bash scripts/build.sh build -DCMAKE_INSTALL_PREFIX=/usr && ctest_dir build || rc=$?
+	build_host && ctest_dir build || rc=$?
+	tally build host
 	# The torture and chaos figures: ctest keeps a passing test's output in its log only.
 	grep -h '^\(torture\|chaos\): ' build/Testing/Temporary/LastTest.log 2>/dev/null || true
 	return $rc
 }
 
+prepare_gpiod2() { build_gpiod2; }
 tier_gpiod2() {
-	local pc
-	pc=$(bash scripts/install-libgpiod2.sh | sed -n 's/^PKG_CONFIG_PATH=//p')
-	[[ -n $pc ]] || { echo "no libgpiod 2.x prefix"; return 1; }
-	PKG_CONFIG_PATH=$pc bash scripts/build.sh build-gpiod2 -DSHOWGUARD_GPIOD_STATIC=ON &&
-		ctest_dir build-gpiod2 -L unit
+	local rc=0
+	build_gpiod2 && ctest_dir build-gpiod2 -L unit || rc=$?
+	tally build-gpiod2 gpiod2
+	return $rc
 }
 
+# The README's "Building for a Raspberry Pi", word for word: the workflow preset
+# configures, builds, tests under qemu-user and packages. Its test preset sets the
+# CI lengths of stress, torture and chaos (CMakePresets.json); the long run is
+# rpi-arm64-long. The fallback sysroot, if any, was configured in by build_cross.
 cross_tier() {
-	local arch=$1 preset=$2 sysroot_args=()
-	bash scripts/install-cross-deps.sh --arch "$arch" | tee "$logs/cross-deps-$arch.log"
-	# install-cross-deps.sh names a sysroot when the multiarch packages cannot be had.
-	local sysroot
-	sysroot=$(sed -n 's/.*-DSHOWGUARD_SYSROOT=\([^ ]*\).*/\1/p' "$logs/cross-deps-$arch.log" | tail -n 1)
-	[[ -n $sysroot ]] && sysroot_args=(-DSHOWGUARD_SYSROOT="$sysroot")
-	cmake --preset "$preset" "${sysroot_args[@]}" && cmake --build --preset "$preset" &&
-		STRESS_SECONDS=10 STRESS_GUARDS=6 TORTURE_SECONDS=20 TORTURE_GUARDS=8 CHAOS_ITERATIONS=40 \
-			ctest --preset "$preset"
+	local arch=$1 preset=$2 rc=0
+	build_cross "$arch" "$preset" || return 1
+	with_build_lock "build-$arch" cmake --workflow --preset "$preset" || rc=$?
+	tally "build-$arch" "$arch"
+	ls "build-$arch"/packages/*.deb 2>/dev/null || { echo "no .deb in build-$arch/packages"; rc=1; }
+	return $rc
 }
 
+prepare_arm64() { build_cross arm64 rpi-arm64; }
 tier_arm64() { cross_tier arm64 rpi-arm64; }
+prepare_armhf() { build_cross armhf rpi-armhf; }
 tier_armhf() { cross_tier armhf rpi-armhf; }
 
 tier_package() {
-	command -v lintian >/dev/null || apt-get install -y -q --no-install-recommends lintian
-	local dir deb rc=0
+	command -v lintian >/dev/null || apt-get install -y -q --no-install-recommends -o DPkg::Lock::Timeout=600 lintian
+	local dir deb rc=0 p=0 f=0
 	for dir in build build-arm64 build-armhf; do
 		[[ -f $dir/CMakeCache.txt ]] || continue
 		rm -rf "$dir/packages"
-		(cd "$dir" && cpack -B packages) >/dev/null || { echo "cpack failed in $dir"; rc=1; continue; }
+		(cd "$dir" && cpack -B packages) >/dev/null || { echo "cpack failed in $dir"; rc=1; f=$((f + 1)); continue; }
 		for deb in "$dir"/packages/*.deb; do
 			echo "--- $deb"
 			dpkg-deb -f "$deb" Package Version Architecture Depends
 			# lintian exits non-zero on errors; warnings are printed and allowed.
-			if lintian --fail-on error "$deb"; then echo "1 passed, 0 failed"; else echo "0 passed, 1 failed"; rc=1; fi
+			if lintian --fail-on error "$deb"; then p=$((p + 1)); else f=$((f + 1)); rc=1; fi
 		done
 	done
+	echo "tally: package: $p passed, $f failed, 0 skipped"
 	return $rc
 }
 
+# The kernel tier's guards are the builds the other tiers made (the host build,
+# the gpiod2 build, the Pi's arm64 build as the package ships it); it builds one
+# itself only where that tier did not run.
+kernel_builds() {
+	local arch=$1 gen dir args=()
+	for gen in 1 2; do
+		case $arch-$gen in
+		amd64-1) dir=build ;;
+		amd64-2) dir=build-gpiod2 ;;
+		arm64-1) dir=build-arm64 ;;
+		*) continue ;;
+		esac
+		[[ -f $dir/CMakeCache.txt ]] && args+=(--build-dir "$gen=$root/$dir")
+	done
+	echo "${args[@]}"
+}
+
+prepare_kernel() {
+	bash tests/kernel/build-gpio-sim.sh --arch amd64 >/dev/null
+	command -v aarch64-linux-gnu-gcc >/dev/null || cross_deps arm64
+	bash tests/kernel/build-gpio-sim.sh --arch arm64 >/dev/null
+}
 tier_kernel() {
 	# libgpiod 1.6 and 2.x on amd64; the Pi's arm64 build (libgpiod 1.6, as Raspberry Pi OS
 	# bookworm ships) on an arm64 kernel.
-	bash tests/kernel/run-led-tier.sh --arch amd64 --gpiod both &&
-		bash tests/kernel/run-led-tier.sh --arch arm64 --gpiod 1
+	local amd64 arm64
+	read -ra amd64 <<<"$(kernel_builds amd64)"
+	read -ra arm64 <<<"$(kernel_builds arm64)"
+	bash tests/kernel/run-led-tier.sh --arch amd64 --gpiod both "${amd64[@]}" &&
+		bash tests/kernel/run-led-tier.sh --arch arm64 --gpiod 1 "${arm64[@]}"
 }
 
+prepare_systemd() {
+	[[ ! -f tests/systemd/build-rootfs.sh ]] || bash tests/systemd/build-rootfs.sh >/dev/null
+}
 tier_systemd() {
-	if [[ -x tests/systemd/run-showguard-vm.sh ]]; then
-		bash tests/systemd/run-showguard-vm.sh
-	else
-		echo "tests/systemd/run-showguard-vm.sh not present yet"
-	fi
+	# A missing tier script is a failure, never a pass with no tests.
+	[[ -f tests/systemd/run-showguard-vm.sh ]] || { echo "tests/systemd/run-showguard-vm.sh is missing"; return 1; }
+	bash tests/systemd/run-showguard-vm.sh
 }
 
+prepare_extra() {
+	local script
+	for script in scripts/test-*.sh; do
+		if grep -q '^# prepare: ' "$script"; then
+			echo "--- prepare $script"
+			bash "$script" --prepare || echo "prepare of $script failed; its tier will say why"
+		fi
+	done
+}
 tier_extra() {
 	local script rc=0
 	for script in scripts/test-*.sh; do
 		[[ -e $script ]] || continue
 		echo "--- $script"
-		bash "$script" || rc=1
+		set +e
+		bash "$script" 2>&1 | tally_filter "${script##*/}"
+		((PIPESTATUS[0] == 0)) || rc=1
+		set -e
 	done
 	return $rc
 }
 
+# --- the run ----------------------------------------------------------------
+
 bash scripts/install-deps.sh
+started=$(date +%s)
+
+# Background preparation of every chosen tier, at idle priority.
+(
+	chrt --idle -p 0 $BASHPID >/dev/null 2>&1 || renice -n 19 -p $BASHPID >/dev/null
+	for tier in $tiers; do
+		declare -F "prepare_$tier" >/dev/null || continue
+		echo "=== prepare $tier ($(date +%T))"
+		"prepare_$tier" || echo "prepare $tier failed; the tier will say why"
+	done
+	echo "=== prepared ($(date +%T))"
+) >"$logs/prepare.log" 2>&1 &
+preparer=$!
+
 for tier in $tiers; do
 	run_tier "$tier"
 done
+wait "$preparer" || true
 
+took=$(($(date +%s) - started))
 echo
-echo "=== summary (logs in build-logs/)"
+echo "=== summary (logs in build-logs/), $((took / 60))m$(printf '%02d' $((took % 60)))s in all"
 printf '%s\n' "${results[@]}"
-echo "tests: $passed passed, $failed failed"
+echo "tests: $passed passed, $failed failed, $skipped skipped"
 ((failed == 0))

@@ -11,6 +11,9 @@
 # --gpiod both  (default) one after the other; the run fails if either fails
 # --build-root  where the build directories go (default: the source tree's
 #               build-ktier-ARCH-gpiodN)
+# --build-dir GEN=DIR  use the existing build DIR (configured for ARCH and libgpiod GEN.x,
+#               e.g. 1=build, 2=build-gpiod2, 1=build-arm64) instead of building one;
+#               its showguard is brought up to date under the build lock (repeatable)
 # The guest gets libgpiod's gpioinfo and util-linux's flock for independent checks (the
 # host's for amd64; the arm64 packages, unpacked into the cache, for arm64).
 # Exit status: 0 if every run passed, else the first failing run's run-vm.sh status.
@@ -25,6 +28,7 @@ arch="$HOST_ARCH"
 generations=(1 2)
 build_root="$SOURCE_DIR"
 vm_args=()
+declare -A given_builds=()
 while (($#)); do
     case "$1" in
         --arch) [[ $# -ge 2 ]] || die "--arch needs a value"; arch="$2"; shift 2 ;;
@@ -37,6 +41,9 @@ while (($#)); do
             esac
             shift 2 ;;
         --build-root) [[ $# -ge 2 ]] || die "--build-root needs a directory"; build_root="$2"; shift 2 ;;
+        --build-dir)
+            [[ $# -ge 2 && "$2" == [12]=* ]] || die "--build-dir needs GEN=DIR (GEN 1 or 2)"
+            given_builds[${2%%=*}]="${2#*=}"; shift 2 ;;
         -h | --help) sed -n '2,17p' "$0"; exit 0 ;;
         *) vm_args+=("$1"); shift ;;
     esac
@@ -58,9 +65,26 @@ else
     extra_args+=(--extra "$tools/usr/bin/gpioinfo" --extra "$tools/usr/bin/flock" --lib-root "$tools")
 fi
 
-# build GENERATION: configures and builds; prints the binary.
+# build GENERATION: configures and builds (or brings a given build up to date); prints
+# the binary.
 build() {
     local gen="$1" dir="$build_root/build-ktier-$arch-gpiod$1"
+    if [[ -n "${given_builds[$gen]:-}" ]]; then
+        dir="${given_builds[$gen]}"
+        [[ -f "$dir/CMakeCache.txt" ]] || die "--build-dir $gen=$dir: not a configured build"
+        log "using $arch, libgpiod $gen.x, from $dir"
+        # shellcheck source=../../scripts/build-lock.sh
+        . "$SOURCE_DIR/scripts/build-lock.sh"
+        with_build_lock "$dir" cmake --build "$dir" --target showguard >&2
+        # The generation is what the binary links: 1.6 shared (libgpiod.so.2), 2.x static.
+        local shared=0
+        readelf -d "$dir/src/showguard" | grep -q 'NEEDED.*libgpiod\.so\.2' && shared=1
+        if { [[ "$gen" == 1 ]] && ((!shared)); } || { [[ "$gen" == 2 ]] && ((shared)); }; then
+            die "$dir/src/showguard is not a libgpiod $gen.x build"
+        fi
+        printf '%s\n' "$dir/src/showguard"
+        return
+    fi
     local -a env_args=() args=("${cmake_args[@]}")
     if [[ "$gen" == 2 ]]; then
         local pc
