@@ -402,7 +402,24 @@ def tls_and_auth(tmp, cluster):
         secure.stop()
 
 
-SCENARIOS = [tls_and_auth, refusals, failover, partition, member_down, quorum_lost, random_kills]
+def overlap_canary(tmp, cluster):
+    """The overlap check's canary: two controllers whose guards lock different
+    keys (shows "stage" and "stage-canary") but log to the one show log, as a
+    broken lock would let two copies of one show run. The check that every
+    other scenario asserts 0 must count them, or its 0 proves nothing."""
+    with Scenario(tmp, cluster, "overlap-canary") as s:
+        a, b = s.controllers[:2]
+        a.start(show="stage")
+        b.start(show="stage-canary")
+        wait_until(lambda: len(running(s.log)) == 2, 20, "both shows to run")
+        a.stop()
+        b.stop()
+        count = overlaps(intervals(s.log), time.time())
+        assert count >= 1, f"a deliberate overlap counted as {count}: {intervals(s.log)}"
+        return f"a deliberate overlap of two controllers counted ({count})"
+
+
+SCENARIOS = [overlap_canary, tls_and_auth, refusals, failover, partition, member_down, quorum_lost, random_kills]
 
 
 def main():

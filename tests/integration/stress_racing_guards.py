@@ -3,17 +3,20 @@
 --wait and --wait=DURATION, for STRESS_SECONDS (default 20). Every show's
 body claims an atomic critical-section marker (mkdir) for its show and for
 the shared resource; a marker that already exists is an overlap. Prints
-runs, refusals and overlaps; overlaps must be 0."""
+runs, refusals and overlaps; overlaps must be 0. Its canary, a deliberate
+overlap (two guards of one show with different lock dirs, so their locks do
+not exclude each other, sharing the marker) must be seen as one."""
 
 import os
 import random
+import signal
 import subprocess
 import sys
 import tempfile
 import threading
 import time
 
-from harness import SLOW, lock_is_held, showguard_cmd
+from harness import SLOW, lock_is_held, showguard_cmd, wait_for
 
 SECONDS = float(os.environ.get("STRESS_SECONDS", "20"))
 GUARDS = int(os.environ.get("STRESS_GUARDS", "16"))
@@ -21,7 +24,7 @@ GUARDS = int(os.environ.get("STRESS_GUARDS", "16"))
 BODY = r'''
 for m in "$@"; do mkdir "$m" 2>/dev/null || echo "overlap $m" >> "$OVERLAPS"; done
 echo run >> "$RUNS"
-sleep 0.0$(( $$ % 5 + 1 ))
+sleep "${HOLD:-0.0$(( $$ % 5 + 1 ))}"
 for m in "$@"; do rmdir "$m" 2>/dev/null; done
 '''
 
@@ -64,13 +67,33 @@ def main():
         path = os.path.join(tmp, name)
         return len(open(path).read().splitlines()) if os.path.exists(path) else 0
 
+    # The canary: the first guard's body holds the marker until the second's has tried it.
+    marker = os.path.join(tmp, "marker.canary")
+    canary_env = dict(env, OVERLAPS=os.path.join(tmp, "canary-overlaps"), RUNS=os.path.join(tmp, "canary-runs"))
+
+    def canary_guard(name, hold):
+        cmd = showguard_cmd("--show", "lobby", "--lock-dir", os.path.join(tmp, "canary-" + name),
+                            "--", "/bin/sh", "-c", BODY, "body", marker)
+        return subprocess.Popen(cmd, env=dict(canary_env, HOLD=hold), stdin=subprocess.DEVNULL,
+                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+    first = canary_guard("first", "600")
+    try:
+        wait_for(lambda: os.path.isdir(marker), 30, message="the canary's first body")
+        canary_guard("second", "0").wait(timeout=60 * SLOW)
+    finally:
+        first.send_signal(signal.SIGTERM)
+        first.wait(timeout=60 * SLOW)
+    caught = count("canary-overlaps")
+    print(f"stress: canary: a deliberate overlap of two guards {'caught' if caught else 'MISSED'}")
+
     runs, overlaps = count("runs"), count("overlaps")
     refusals = outcomes.get(75, 0)
     other = {k: v for k, v in outcomes.items() if k not in (0, 75)}
     held = [s for s in shows if lock_is_held(os.path.join(lock_dir, s + ".lock"))]
     print(f"stress: {GUARDS} guards for {SECONDS:.0f} s: runs {runs}, refusals {refusals}, "
           f"overlaps {overlaps}, other exits {other}, locks left held {held}")
-    ok = overlaps == 0 and runs > 0 and runs == outcomes.get(0, 0) and not other and not held
+    ok = caught > 0 and overlaps == 0 and runs > 0 and runs == outcomes.get(0, 0) and not other and not held
     print(f"{1 if ok else 0} passed, {0 if ok else 1} failed")
     subprocess.run(["rm", "-rf", tmp])
     return 0 if ok else 1

@@ -38,6 +38,7 @@ import time
 
 import harness
 from harness import EMULATOR, SLOW, lock_is_held, pid_alive, showguard_cmd
+from overlap_canary import deliberate_overlap, seen
 
 ITERATIONS = int(os.environ.get("CHAOS_ITERATIONS", "200"))
 SEED = int(os.environ.get("CHAOS_SEED", str(random.randrange(1 << 30))))
@@ -305,9 +306,31 @@ class Chaos:
         s = self.status()
         if s["state"] not in ("free", "unknown") or s["guard_pid"] is not None:
             raise Violation(f"status after run {run}: {s}")
+        self.check_one_holder()
+
+    def check_one_holder(self):
         overlaps = self.body_lines("overlap") + self.body_lines("error")
         if overlaps:
             raise Violation(f"two holders at once: {[' '.join(o) for o in overlaps]}")
+
+    def canary(self):
+        """The one-holder check must catch a deliberate overlap (two guards of
+        the show with different lock dirs, in the same marker), or the run's
+        "violations 0" would prove nothing about two holders."""
+        try:
+            deliberate_overlap(self.tmp, BODY, self.show, self.marker, self.log)
+            self.check_one_holder()
+            caught = None
+        except Violation as v:
+            caught = v
+        except AssertionError as e:
+            print(f"chaos: canary could not run: {e}", flush=True)
+            return False
+        ok = caught is not None and bool(seen(self.log))
+        print(f"chaos: canary: a deliberate overlap of two guards {'caught' if ok else 'MISSED'}"
+              f"{': ' + str(caught)[:300] if caught else ''}", flush=True)
+        os.rename(self.log, self.log + ".canary") if os.path.exists(self.log) else None
+        return ok
 
     def daemon_pids(self, run):
         daemons = {int(line[2]) for line in self.body_lines("start", run + "/daemon")}
@@ -344,6 +367,8 @@ class Chaos:
               f"({spread})")
         print(f"chaos: daemons left by a SIGKILLed guard, ended as the unit's cgroup would: {self.daemons_reaped}")
         print(f"chaos: violations {len(self.violations)}")
+        if not self.canary():
+            self.violations.append("canary: the one-holder check did not catch a deliberate overlap")
         ok = not self.violations
         print(f"{1 if ok else 0} passed, {0 if ok else 1} failed")
         shutil.rmtree(self.tmp, ignore_errors=True)

@@ -8,14 +8,17 @@
 //   critical_section --log FILE --tag TAG [--marker DIR]... [--hold-ms N]
 //                    [--term-delay-ms N] [--daemon] [--daemon-hold-ms N] [--exit N]
 //
-// A marker is a directory; the body enters it by creating DIR/PID.STARTTIME
-// (holding its run: the tag up to any '/') exclusively, then looks for an
-// entry of another run whose process is still alive (same pid and start
-// time, not a zombie): that is an overlap, two holders at once. A body that
-// was SIGKILLed leaves a stale entry behind; a dead process holds no lock,
-// so its entry is ignored (and swept). Each body looks at its start and again
-// at its end, so of two bodies that overlap at least one sees the other
-// unless one of them is killed outright.
+// A marker is a directory; the body enters it by creating an entry
+// DIR/PID.NONCE (holding its run: the tag up to any '/') on which it holds a
+// kernel flock(2) until it exits, then looks for an entry of another run that
+// is still alive: one whose flock cannot be taken. That is an overlap, two
+// holders at once. A dead process holds no lock (the kernel drops it with the
+// last descriptor, also on SIGKILL; a zombie has closed its descriptors), so
+// a stale entry is seen as such and swept. Liveness is the kernel's lock, not
+// a pid or a start time read from /proc: qemu-user fakes /proc/PID/stat's
+// start time, which made an emulated body take live entries for stale ones.
+// Each body looks at its start and again at its end, so of two bodies that
+// overlap at least one sees the other unless one of them is killed outright.
 //
 // --term-delay-ms: on SIGTERM keep going that long (a show winding down), then
 // end normally. --daemon: also fork a detached process (setsid) that enters
@@ -35,6 +38,7 @@
 #include <dirent.h>
 #include <fcntl.h>
 #include <signal.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -68,39 +72,10 @@ void log_line(const Options &o, const std::string &line)
 	::close(fd);
 }
 
-// "STATE STARTTIME" of a live process, or "" if it is gone or a zombie.
-std::string process_identity(const std::string &pid)
-{
-	const std::string path = "/proc/" + pid + "/stat";
-	FILE *f = std::fopen(path.c_str(), "re");
-	if (!f)
-		return "";
-	char buf[1024] = {};
-	const std::size_t n = std::fread(buf, 1, sizeof(buf) - 1, f);
-	std::fclose(f);
-	const std::string stat(buf, n);
-	// "pid (comm) state ppid ...": comm may hold spaces; field 22 is starttime.
-	const auto close = stat.rfind(')');
-	if (close == std::string::npos)
-		return "";
-	std::vector<std::string> fields;
-	std::size_t pos = close + 2;
-	while (pos < stat.size() && fields.size() < 20) {
-		const auto next = stat.find(' ', pos);
-		fields.push_back(stat.substr(pos, next - pos));
-		if (next == std::string::npos)
-			break;
-		pos = next + 1;
-	}
-	if (fields.size() < 20 || fields[0] == "Z" || fields[0] == "X")
-		return "";
-	return fields[19];
-}
-
+// A name no other entry has: the pid, and the monotonic clock for a pid reused.
 std::string own_entry()
 {
-	const std::string pid = std::to_string(::getpid());
-	return pid + "." + process_identity(pid);
+	return std::to_string(::getpid()) + "." + std::to_string(monotonic_ns());
 }
 
 std::string run_of(const std::string &tag)
@@ -132,13 +107,18 @@ std::vector<std::string> live_others(const std::string &dir, const std::string &
 		const auto dot = name.find('.');
 		if (name == self || dot == std::string::npos || dot == 0)
 			continue;
-		if (process_identity(name.substr(0, dot)) == name.substr(dot + 1)) {
-			const std::string other_run = read_file(dir + "/" + name);
+		const std::string path = dir + "/" + name;
+		const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+		if (fd < 0)
+			continue; // swept or ended meanwhile
+		if (::flock(fd, LOCK_EX | LOCK_NB) < 0 && errno == EWOULDBLOCK) {
+			const std::string other_run = read_file(path);
 			if (other_run != run)
 				others.push_back(name + " (" + other_run + ")");
+		} else {
+			(void)::unlink(path.c_str()); // its body is gone
 		}
-		else
-			(void)::unlink((dir + "/" + name).c_str());
+		::close(fd);
 	}
 	::closedir(d);
 	return others;
@@ -164,15 +144,17 @@ void sleep_ms(long ms)
 	const long long start = monotonic_ns();
 	for (const auto &dir : o.markers) {
 		(void)::mkdir(dir.c_str(), 0755);
-		// Written under a hidden name, then linked in: link(2) fails if the
-		// name exists, as O_EXCL does, and nobody sees the entry half written.
+		// Written and locked under a hidden name, then linked in: link(2) fails
+		// if the name exists, as O_EXCL does, and nobody sees an entry that is
+		// half written or not yet locked. The descriptor stays open (and the
+		// lock held) until the body exits; O_CLOEXEC, and a daemon forks before
+		// any entry exists, so no other process shares it.
 		const std::string hidden = dir + "/." + self;
 		const std::string entry = dir + "/" + self;
-		const int fd = ::open(hidden.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+		const int fd = ::open(hidden.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
 		const std::string run = run_of(o.tag);
-		const bool written = fd >= 0 && ::write(fd, run.data(), run.size()) == static_cast<ssize_t>(run.size());
-		if (fd >= 0)
-			::close(fd);
+		const bool written = fd >= 0 && ::flock(fd, LOCK_EX | LOCK_NB) == 0 &&
+				     ::write(fd, run.data(), run.size()) == static_cast<ssize_t>(run.size());
 		if (!written || ::link(hidden.c_str(), entry.c_str()) < 0)
 			log_line(o, "error " + o.tag + " cannot create " + entry + ": " + std::strerror(errno));
 		(void)::unlink(hidden.c_str());

@@ -18,6 +18,7 @@ import threading
 import time
 
 from harness import EMULATOR, SLOW, lock_is_held, showguard_cmd
+from overlap_canary import deliberate_overlap, seen
 
 SECONDS = float(os.environ.get("TORTURE_SECONDS", "120"))
 GUARDS = int(os.environ.get("TORTURE_GUARDS", "32"))
@@ -149,6 +150,20 @@ def main():
     if not runs or not refusals or not latencies:
         problems.append(f"the race did not exercise every path: runs {len(runs)}, refusals {len(refusals)}, "
                         f"waiting hand-overs {len(latencies)}")
+    # The detector's canary: a deliberate overlap in this run, through the same
+    # guard, body and emulator, must be seen, or "overlaps 0" above proves nothing.
+    canary_log = os.path.join(tmp, "canary.log")
+    try:
+        deliberate_overlap(tmp, BODY, "stage-left", os.path.join(tmp, "marker.canary"), canary_log)
+        caught = parse_log(canary_log)[2]
+    except AssertionError as e:
+        caught, problems = [], problems + [str(e)]
+    caught = [line for line in caught if line in seen(canary_log)]
+    print(f"torture: canary: a deliberate overlap of two guards {'caught' if caught else 'MISSED'}"
+          f"{': ' + caught[0] if caught else ''}")
+    if not caught:
+        problems.append("canary: the overlap detector did not see a deliberate overlap; "
+                        "its 'overlaps 0' means nothing")
     for p in problems[:50]:
         print("torture: FAIL " + p)
     ok = not problems
