@@ -240,5 +240,24 @@ class GuardTestCase(unittest.TestCase):
         return proc.returncode, out, err
 
 
+def record_failure(text):
+    """Notes a failure for the run's last test, failures.report
+    (tests/report_failures.py), which prints every failed test and why on the
+    last lines of a ctest run, where a user sees them without scrolling back."""
+    log = os.environ.get("SHOWGUARD_FAILURE_LOG")
+    if not log:
+        return
+    name = os.environ.get("SHOWGUARD_TEST_NAME") or os.path.basename(sys.argv[0])
+    with open(log, "a") as f:
+        f.write(f"{name}: {' '.join(text.split())[:600]}\n")
+
+
 def main():
-    unittest.main(verbosity=2)
+    program = unittest.main(verbosity=2, exit=False)
+    result = program.result
+    for test, trace in result.failures + result.errors:
+        lines = [line for line in trace.strip().splitlines() if line.strip()]
+        record_failure(f"{test.id().split('.')[-1]}: {lines[-1] if lines else 'failed'}")
+    if not result.testsRun:
+        record_failure("ran no test")
+    sys.exit(0 if result.wasSuccessful() and result.testsRun else 1)

@@ -16,7 +16,7 @@ import tempfile
 import threading
 import time
 
-from harness import SLOW, lock_is_held, showguard_cmd, wait_for
+from harness import SLOW, lock_is_held, record_failure, showguard_cmd, wait_for
 
 SECONDS = float(os.environ.get("STRESS_SECONDS", "20"))
 GUARDS = int(os.environ.get("STRESS_GUARDS", "16"))
@@ -94,6 +94,9 @@ def main():
     print(f"stress: {GUARDS} guards for {SECONDS:.0f} s: runs {runs}, refusals {refusals}, "
           f"overlaps {overlaps}, other exits {other}, locks left held {held}")
     ok = caught > 0 and overlaps == 0 and runs > 0 and runs == outcomes.get(0, 0) and not other and not held
+    if not ok:
+        record_failure(f"canary caught {caught}, runs {runs} (guards exiting 0: {outcomes.get(0, 0)}), "
+                       f"overlaps {overlaps}, other exits {other}, locks left held {held}")
     print(f"{1 if ok else 0} passed, {0 if ok else 1} failed")
     subprocess.run(["rm", "-rf", tmp])
     return 0 if ok else 1

@@ -37,7 +37,7 @@ import tempfile
 import time
 
 import harness
-from harness import EMULATOR, SLOW, lock_is_held, pid_alive, showguard_cmd
+from harness import EMULATOR, SLOW, lock_is_held, pid_alive, record_failure, showguard_cmd
 from overlap_canary import deliberate_overlap, seen
 
 ITERATIONS = int(os.environ.get("CHAOS_ITERATIONS", "200"))
@@ -370,6 +370,8 @@ class Chaos:
         if not self.canary():
             self.violations.append("canary: the one-holder check did not catch a deliberate overlap")
         ok = not self.violations
+        if not ok:
+            record_failure(f"{len(self.violations)} violations (seed {SEED}); the first: {self.violations[0]}")
         print(f"{1 if ok else 0} passed, {0 if ok else 1} failed")
         shutil.rmtree(self.tmp, ignore_errors=True)
         return 0 if ok else 1

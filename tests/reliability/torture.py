@@ -17,7 +17,7 @@ import tempfile
 import threading
 import time
 
-from harness import EMULATOR, SLOW, lock_is_held, showguard_cmd
+from harness import EMULATOR, SLOW, lock_is_held, record_failure, showguard_cmd
 from overlap_canary import deliberate_overlap, seen
 
 SECONDS = float(os.environ.get("TORTURE_SECONDS", "120"))
@@ -166,6 +166,8 @@ def main():
                         "its 'overlaps 0' means nothing")
     for p in problems[:50]:
         print("torture: FAIL " + p)
+    if problems:
+        record_failure(f"{len(problems)} problems; the first: {problems[0]}")
     ok = not problems
     print(f"{1 if ok else 0} passed, {0 if ok else 1} failed")
     shutil.rmtree(tmp, ignore_errors=True)
