@@ -7,7 +7,8 @@ import os
 import signal
 import time
 
-from harness import EMULATOR, GuardTestCase, lock_is_held, main, needs_subreaper, pid_alive, wait_for, SLOW
+from harness import (EMULATOR, GuardTestCase, listed_in_proc_locks, lock_is_held, main, needs_subreaper, pid_alive,
+                     wait_for, SLOW)
 
 
 class SupervisionTest(GuardTestCase):
@@ -27,13 +28,24 @@ class SupervisionTest(GuardTestCase):
 
     @needs_subreaper
     def test_leftover_that_ignores_sigterm_is_killed_after_the_kill_timeout(self):
-        script = (f"sh -c 'trap \"\" TERM; echo $$ > {self.path('stubborn')}; "
+        script = (f"echo $$ > {self.path('show')}; sh -c 'trap \"\" TERM; echo $$ > {self.path('stubborn')}; "
                   f"while :; do sleep 0.1; done' & sleep 0.3; exit 0")
         guard = self.start("starcourt", self.sh(script), "--kill-timeout", "1s")
+        show = int(self.wait_file("show"))
         stubborn = int(self.wait_file("stubborn"))
-        # Until the stubborn leftover is gone the lock stays held.
-        time.sleep(0.5)
-        self.assertTrue(lock_is_held(self.lock_path("starcourt")))
+        # From the show's exit until the stubborn leftover is gone, the lock
+        # stays held: every look at the kernel's locks taken while it was
+        # still alive (it is looked at after the lock) finds the lock held.
+        wait_for(lambda: not pid_alive(show), message="the show to exit")
+        looks = 0
+        while True:
+            held = listed_in_proc_locks(self.lock_path("starcourt"))
+            if not pid_alive(stubborn):
+                break
+            self.assertTrue(held, "the lock is free while the leftover lives")
+            looks += 1
+            time.sleep(0.02)
+        self.assertGreater(looks, 0, "the leftover was gone when the show exited")
         code, _, err = self.finish(guard)
         self.assertEqual(code, 0, err)
         self.assertFalse(pid_alive(stubborn))
