@@ -154,13 +154,15 @@ class EdgeTest(GuardTestCase):
         # The show exits with 3 by itself at about 300 ms; SIGTERM arrives
         # around then. Whichever comes first, the README's contract holds:
         # 3 if it exited on its own (or died of the forwarded SIGTERM: 143),
-        # 143 if the stop found the guard between runs; never a restart.
+        # 143 if the stop found the guard between runs; never a restart. The
+        # restart delay is long, so that a stop delayed by a loaded machine
+        # still comes before any restart could (the delay ends at once on a stop).
         rnd = random.Random(11)
         outcomes = {}
         for i in range(12):
             open(self.path("runs"), "w").close()
             guard = self.start(self.show, self.sh(f"echo run >> {self.path('runs')}; sleep 0.3; exit 3"),
-                               "--restart", "always", "--restart-delay", "200ms")
+                               "--restart", "always", "--restart-delay", f"{int(3000 * SLOW)}ms")
             wait_for(lambda: self.runs() == 1, message="the show to start")
             time.sleep(rnd.uniform(0.25, 0.4))
             guard.terminate()
