@@ -9,7 +9,8 @@ import subprocess
 import threading
 import time
 
-from harness import GuardTestCase, SLOW, blocked_in_flock, lock_is_held, main, pid_alive, wait_for, wait_held
+from harness import (GuardTestCase, SLOW, blocked_in_flock, listed_in_proc_locks, lock_is_held, main, pid_alive,
+                     wait_for, wait_held)
 
 
 class LockTest(GuardTestCase):
@@ -168,6 +169,27 @@ class LockTest(GuardTestCase):
         self.assertFalse(os.path.exists(self.path("ran")))
         holder.terminate()
         holder.wait()
+
+    def test_resources_are_locked_in_name_order_whatever_the_command_line(self):
+        # r1 is held from outside; a guard asked for r2 then r1 must wait for
+        # r1 holding its show lock but not r2: the fixed order (the show, then
+        # resources by name) is what keeps two guards out of a cycle. Without
+        # it the guard would take r2 and then wait for r1.
+        resources = os.path.join(self.lock_dir, "resources")
+        os.makedirs(resources, mode=0o755)
+        os.chmod(self.lock_dir, 0o755)
+        r1, r2 = os.path.join(resources, "r1.lock"), os.path.join(resources, "r2.lock")
+        with open(r1, "w"):
+            pass
+        os.chmod(r1, 0o600)
+        outside = self.hold_with_flock(r1)
+        wait_held(r1)
+        guard = self.start("starcourt", ["true"], "--resource", "r2", "--resource", "r1", "--wait")
+        wait_for(lambda: blocked_in_flock(guard.pid), message="the guard to wait for r1")
+        self.assertTrue(listed_in_proc_locks(self.lock_path("starcourt")), "the show lock is not held while waiting")
+        self.assertFalse(listed_in_proc_locks(r2), "r2 was locked before r1")
+        os.killpg(outside.pid, signal.SIGKILL)
+        self.assertEqual(guard.wait(20 * SLOW), 0)
 
     def test_lock_order_prevents_deadlock_between_waiting_guards(self):
         # Opposite orders on the command line; both wait forever if they
