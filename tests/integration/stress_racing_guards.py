@@ -90,7 +90,8 @@ def main():
     runs, overlaps = count("runs"), count("overlaps")
     refusals = outcomes.get(75, 0)
     other = {k: v for k, v in outcomes.items() if k not in (0, 75)}
-    held = [s for s in shows if lock_is_held(os.path.join(lock_dir, s + ".lock"))]
+    lock_files = [os.path.join(lock_dir, s + ".lock") for s in shows] + [os.path.join(lock_dir, "resources", "dmx1.lock")]
+    held = [os.path.relpath(p, lock_dir) for p in lock_files if lock_is_held(p)]
     print(f"stress: {GUARDS} guards for {SECONDS:.0f} s: runs {runs}, refusals {refusals}, "
           f"overlaps {overlaps}, other exits {other}, locks left held {held}")
     ok = caught > 0 and overlaps == 0 and runs > 0 and runs == outcomes.get(0, 0) and not other and not held
