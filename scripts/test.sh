@@ -75,7 +75,12 @@ run_tier() {
 	rc=${PIPESTATUS[0]}
 	set -e
 	read -r p f s < <(count_tests "$log")
-	# A tier that failed without a failing test still counts as one failure.
+	# A tier that failed without a failing test still counts as one failure, and
+	# a tier that ran no test at all (a missing script or tool) fails.
+	if ((rc == 0 && p == 0 && f == 0)); then
+		echo "tier $tier ran no test" | tee -a "$log"
+		rc=1
+	fi
 	if ((rc != 0 && f == 0)); then f=1; fi
 	passed=$((passed + p))
 	failed=$((failed + f))
