@@ -63,6 +63,36 @@ class LedTestCase(GuardTestCase):
             time.sleep(0.005)
         return seen
 
+    def phases(self, seconds, led=None):
+        """The LED's lit and dark phases over `seconds`, timed by the kernel:
+        each write of the brightness file stamps its mtime, so a phase lasts
+        from one write's stamp to the next, whenever this test looks.
+        Returns {value: [seconds, ...]} of the whole phases seen."""
+        path = os.path.join(led or self.led, "brightness")
+        writes = []
+        end = time.monotonic() + seconds
+        while time.monotonic() < end:
+            stamp = os.stat(path).st_mtime_ns
+            value = self.brightness(led)
+            if value and (not writes or writes[-1][0] != stamp) and (not writes or writes[-1][1] != value):
+                writes.append((stamp, value))
+            time.sleep(0.003)
+        phases = {}
+        for (t0, value), (t1, _) in zip(writes[1:], writes[2:]):  # the first phase was cut by the start
+            phases.setdefault(value, []).append((t1 - t0) / 1e9)
+        return phases
+
+    def assert_pattern(self, phases, lit, dark):
+        """Median lit and dark phases within (low, high) seconds each; at
+        least two of each, so a steady LED or a single change fails."""
+        for value, (low, high) in ((MAX, lit), ("0", dark)):
+            seen = sorted(phases.get(value, []))
+            self.assertGreaterEqual(len(seen), 2, f"phases {phases}")
+            median = seen[len(seen) // 2]
+            self.assertTrue(low <= median <= high,
+                            f"{'lit' if value == MAX else 'dark'} phases {seen}: median {median:.3f} s "
+                            f"outside {low}..{high} s")
+
     def waiting_show(self, exit_code=0):
         """A show that says it runs, then waits for the file 'go' and exits."""
         return self.sh(f"echo $$ > {self.path('pid')}; "
@@ -170,10 +200,9 @@ class LedTest(LedTestCase):
         wait_for(lambda: os.path.exists(os.path.join(self.lock_dir, "starcourt.state")) and
                  "state=restarting" in slurp(os.path.join(self.lock_dir, "starcourt.state")),
                  message="the restart delay")
-        seen = self.sample(2.2 * SLOW)
-        # 500 ms lit, 500 ms dark: at least two changes in two seconds.
-        self.assertGreaterEqual(len(seen), 3, seen)
-        self.assertEqual(set(seen), {MAX, "0"}, seen)
+        # 500 ms lit, 500 ms dark, as the kernel timed the writes: the fast
+        # blink (100 ms) or a steady LED fails.
+        self.assert_pattern(self.phases(3.5 * SLOW), lit=(0.35, 0.5 + 0.25 * SLOW), dark=(0.35, 0.5 + 0.25 * SLOW))
         guard.terminate()
         code, _, err = self.finish(guard)
         self.assertEqual(code, 143, err)
@@ -183,24 +212,16 @@ class LedTest(LedTestCase):
         # The show ignores SIGTERM, so the guard waits out --kill-timeout.
         guard = self.start("starcourt", self.sh(f"trap '' TERM; echo $$ > {self.path('pid')}; "
                                                 "while :; do sleep 0.05; done"),
-                           "--kill-timeout", "3s", *self.led_option())
+                           "--kill-timeout", "5s", *self.led_option())
         self.wait_file("pid")
         self.wait_brightness(MAX)
         guard.terminate()
         # Count from the first dark moment on: how long a slow (instrumented)
         # guard takes to take the signal in is not part of the pattern.
         wait_for(lambda: self.brightness() != MAX, message="the LED leaving steady on")
-        lit = dark = 0
-        end = time.monotonic() + 2.0
-        while time.monotonic() < end:
-            if self.brightness() == MAX:
-                lit += 1
-            else:
-                dark += 1
-            time.sleep(0.005)
-        # 200 ms lit in every second: mostly dark, but flashing.
-        self.assertGreater(lit, 0)
-        self.assertGreater(dark, 3 * lit, (lit, dark))
+        # 200 ms lit in every second, as the kernel timed the writes: short
+        # flashes, neither a blink nor steady.
+        self.assert_pattern(self.phases(3.8), lit=(0.1, 0.2 + 0.15 * SLOW), dark=(0.6, 0.8 + 0.3 * SLOW))
         code, _, err = self.finish(guard)
         self.assertEqual(code, 128 + signal.SIGKILL, err)
         self.assertEqual(self.brightness(), "0")
