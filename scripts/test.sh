@@ -263,6 +263,7 @@ started=$(date +%s)
 # Background preparation of every chosen tier, at idle priority.
 (
 	chrt --idle -p 0 $BASHPID >/dev/null 2>&1 || renice -n 19 -p $BASHPID >/dev/null
+	export SHOWGUARD_PREPARING=1
 	for tier in $tiers; do
 		declare -F "prepare_$tier" >/dev/null || continue
 		echo "=== prepare $tier ($(date +%T))"
