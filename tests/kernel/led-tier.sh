@@ -23,25 +23,32 @@ lock_free() {
     flock -n "$LOCKS/$1.lock" true
 }
 
-# Samples line OFFSET for at least SECONDS; prints "ones zeros changes". The value is read
-# with the shell's own `read` (no fork per sample), so that even under a slow emulated
-# CPU a 100 ms flash is not missed between two samples.
+# sample LINE SECONDS: reads the line's value for SECONDS+1 s and prints "LIT DARK CHANGES":
+# the time it was seen lit and dark, in centiseconds of the guest kernel's clock
+# (/proc/uptime; each value counts until the next look, so a sampler slowed down by a
+# loaded host weighs time, not looks), and the changes seen. The shell's own `read`, no
+# fork per sample, so that even a slow emulated CPU does not miss a 100 ms flash.
+now_cs() { # sets _now
+    read -r _up _ </proc/uptime
+    _now="${_up%.*}${_up#*.}"
+    while [ "${_now#0}" != "$_now" ]; do _now="${_now#0}"; done
+}
 sample() {
     _file="$SIM_SYSFS/sim_gpio$1/value"
-    _end=$(( $(date +%s) + $2 + 1 ))
-    _ones=0 _zeros=0 _changes=0 _last=""
-    while [ "$(date +%s)" -lt "$_end" ] || [ -z "$_last" ]; do
-        _i=0
-        while [ "$_i" -lt 20 ]; do
-            read -r _v <"$_file"
-            if [ "$_v" = 1 ]; then _ones=$((_ones + 1)); else _zeros=$((_zeros + 1)); fi
-            [ -n "$_last" ] && [ "$_v" != "$_last" ] && _changes=$((_changes + 1))
-            _last="$_v"
-            _i=$((_i + 1))
-            sleep 0.01
-        done
+    now_cs
+    _end=$((_now + $2 * 100 + 100))
+    _lit=0 _dark=0 _changes=0 _last="" _at=$_now
+    while [ "$_now" -lt "$_end" ]; do
+        read -r _v <"$_file"
+        now_cs
+        if [ -n "$_last" ]; then
+            if [ "$_last" = 1 ]; then _lit=$((_lit + _now - _at)); else _dark=$((_dark + _now - _at)); fi
+            [ "$_v" != "$_last" ] && _changes=$((_changes + 1))
+        fi
+        _last="$_v" _at=$_now
+        sleep 0.01
     done
-    echo "$_ones $_zeros $_changes"
+    echo "$_lit $_dark $_changes"
 }
 
 # Waits until the state record of guard PID says STATE (the guard rewrites it on every
@@ -160,10 +167,13 @@ guard=$!
 check "the show waits out its restart delay" wait_state a restarting "$guard"
 # shellcheck disable=SC2046 # three numbers, split on purpose
 set -- $(sample 0 2)
-diag "restart delay: $1 lit, $2 dark samples, $3 changes in 2+ s"
+diag "restart delay: lit $1 cs, dark $2 cs, $3 changes in 3 s"
+# 500 ms on, 500 ms off: about 6 changes, half the time each; the fast blink (100 ms)
+# would change about 30 times.
 check "slow blink while waiting to restart: it changes at least twice" ge "$3" 2
-check "... lit for a while" ge "$1" 1
-check "... and dark for a while" ge "$2" 1
+check "... at the slow pace (at most 10 changes)" ge 10 "$3"
+check "... lit about half the time" ge "$((3 * $1))" "$2"
+check "... and dark about half the time" ge "$((3 * $2))" "$1"
 kill -TERM "$guard"
 wait "$guard"
 expect_eq "SIGTERM during the restart delay ends the guard (143)" 143 "$?"
@@ -178,9 +188,12 @@ kill -TERM "$guard"
 check "the guard is stopping it" wait_state a stopping "$guard"
 # shellcheck disable=SC2046 # three numbers, split on purpose
 set -- $(sample 0 3)
-diag "stopping: $1 lit, $2 dark samples, $3 changes in 3+ s"
+diag "stopping: lit $1 cs, dark $2 cs, $3 changes in 4 s"
+# 200 ms lit in every second: dark four times as long as lit, about 8 changes.
 check "short flashes while stopping: it flashes" ge "$3" 2
-check "... and is mostly dark" ge "$2" $(( $1 * 3 ))
+check "... at the flashing pace (at most 12 changes)" ge 12 "$3"
+check "... lit for short flashes (at least 0.3 s in all)" ge "$1" 30
+check "... and mostly dark (at least 2.5 times as long as lit)" ge "$((2 * $2))" "$((5 * $1))"
 wait "$guard"
 expect_eq "the show is killed after the kill timeout (137)" 137 "$?"
 expect_sim_value "dark after the stop" 0 0
