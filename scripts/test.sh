@@ -89,10 +89,12 @@ run_tier() {
 	results+=("$(printf '%-8s %-4s %5d passed %3d failed %4d skipped %3dm%02ds' "$tier" \
 		"$([[ $rc == 0 ]] && echo ok || echo FAIL)" "$p" "$f" "$s" $((took / 60)) $((took % 60)))")
 	# Skips by reason, so that nothing is skipped unseen.
-	reasons=$(sed -n 's/^skipped: [^:]*: [^:]*: //p' "$log" | sort | uniq -c | sort -rn)
+	reasons=$(sed -n 's/^skipped: [^:]*: [^:]*: //p' "$log" | sort | uniq -c | sort -rn || true)
 	[[ -z $reasons ]] || results+=("$(sed 's/^ *\([0-9]*\) /         skipped (x\1): /' <<<"$reasons")")
 	# Which tests failed and why (ctest-tally.py's lines), at the end where it is seen.
-	[[ $rc == 0 ]] || results+=("$(grep -A2 '^failed: ' "$log" | grep -v '^--$' | sed 's/^/         /' | head -n 30)")
+	local why
+	why=$(grep -A2 '^failed: ' "$log" | grep -v '^--$' | sed 's/^/         /' | head -n 30 || true)
+	[[ $rc == 0 || -z $why ]] || results+=("$why")
 }
 
 ctest_dir() {
