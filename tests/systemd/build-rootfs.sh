@@ -18,7 +18,8 @@ here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 . "$here/host.sh"
 
 # What showguard needs at run time on a controller, plus what the tests use to look at the system.
-packages=(systemd-sysv udev kmod util-linux procps iproute2
+# gpiod: gpioinfo, which names the LED line's consumer.
+packages=(systemd-sysv udev kmod util-linux procps iproute2 gpiod
   libgpiod2 libboost-program-options1.74.0 libspdlog1.10 libfmt9 libcurl4)
 read -r -a extra_packages <<<"${SHOWGUARD_VM_EXTRA_PACKAGES:-}"
 packages+=("${extra_packages[@]}")
