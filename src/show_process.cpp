@@ -101,6 +101,8 @@ int pidfd_send_signal(int pidfd, int signo) noexcept
 
 std::string ExitStatus::describe() const
 {
+	if (!failure.empty())
+		return "could not be started: " + failure;
 	if (signal) {
 		const char *abbrev = ::sigabbrev_np(signal);
 		return "killed by signal " + std::to_string(signal) + (abbrev ? std::string(" (SIG") + abbrev + ")" : "");

@@ -30,11 +30,12 @@ struct LaunchSpec {
 struct ExitStatus {
 	int code = 0;   // exit code, if it exited
 	int signal = 0; // signal number, if it died of one
+	std::string failure; // not empty: it could not be started (code is the guard's status)
 
 	// The guard's own exit status for this: the code, or 128+N.
 	[[nodiscard]] int as_exit_code() const noexcept { return signal ? 128 + signal : code; }
 	[[nodiscard]] bool success() const noexcept { return signal == 0 && code == 0; }
-	// "exited with status 3", "killed by signal 9 (SIGKILL)"
+	// "exited with status 3", "killed by signal 9 (SIGKILL)", "could not be started: ..."
 	[[nodiscard]] std::string describe() const;
 };
 
