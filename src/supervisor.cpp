@@ -237,6 +237,7 @@ void Supervisor::start_show()
 	exec_failed_ = false;
 	killed_ = false;
 	show_.emplace(ShowProcess::launch(spec_));
+	keeper_pid_ = show_->keeper_pid();
 	spdlog::debug("show {}: started pid {} ({})", options_.show, show_->pid(), spec_.program);
 	notify(ShowState::starting);
 }
@@ -362,7 +363,7 @@ void Supervisor::reap_children()
 
 		if (show_ && info.si_pid == show_->pid())
 			main_exited(status);
-		else
+		else if (info.si_pid != keeper_pid_)
 			spdlog::debug("show {}: leftover process {} {}", options_.show, info.si_pid, status.describe());
 		if (done_)
 			return;
@@ -392,10 +393,18 @@ void Supervisor::sweep_leftovers()
 		after_show_ended();
 		return;
 	}
+	// The run's lock keeper exits on its own right after the show's main
+	// process (show_process.cpp): waited for, but no leftover to stop.
+	const auto leftovers = static_cast<std::size_t>(
+		std::count_if(children.begin(), children.end(), [&](pid_t pid) { return pid != keeper_pid_; }));
+	if (leftovers == 0)
+		return; // its exit is another SIGCHLD, another sweep
 	const bool first_sweep = !kill_deadline_ && !killed_;
 	if (first_sweep)
 		kill_deadline_ = Clock::now() + options_.kill_timeout;
 	for (pid_t pid : children) {
+		if (pid == keeper_pid_)
+			continue;
 		// SIGTERM (and SIGCONT) each leftover once; after the kill timeout, SIGKILL.
 		if (killed_)
 			(void)signal_child(pid, SIGKILL);
@@ -403,7 +412,7 @@ void Supervisor::sweep_leftovers()
 			(void)signal_child(pid, SIGTERM);
 	}
 	if (first_sweep)
-		spdlog::info("show {}: stopping {} process(es) the show left behind", options_.show, children.size());
+		spdlog::info("show {}: stopping {} process(es) the show left behind", options_.show, leftovers);
 }
 
 void Supervisor::after_show_ended()

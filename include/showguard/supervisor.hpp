@@ -127,6 +127,7 @@ private:
 	std::optional<int> lock_lost_exit_; // the lock source asked for a stop
 
 	std::optional<ShowProcess> show_;
+	pid_t keeper_pid_ = 0;           // the current run's lock keeper, if any
 	ShowState state_ = ShowState::starting;
 	bool cleaning_up_ = false;       // the show's main process ended; leftovers remain
 	bool stop_requested_ = false;    // no restart after this run
