@@ -30,6 +30,11 @@ def unread_bytes(fd):
     return int.from_bytes(fcntl.ioctl(fd, termios.FIONREAD, b"\0\0\0\0"), "little")
 
 
+def usr1_pending(pid):
+    """SIGUSR1 is queued for the process and not yet read."""
+    return bool(int(proc_status(pid)["ShdPnd"], 16) & (1 << (signal.SIGUSR1 - 1)))
+
+
 def context_switches(pid):
     status = proc_status(pid)
     return int(status["voluntary_ctxt_switches"]) + int(status["nonvoluntary_ctxt_switches"])
@@ -118,12 +123,15 @@ class DroppedLinesTest(GuardTestCase):
         try:
             self.wait_file("pid")
             wait_for(lambda: unread_bytes(read_end) >= 60000, message="the show to fill stderr")
-            # Each forwarded signal is a log line; 64 KiB of them cannot wait.
+            # Each forwarded signal is a log line (about 52 bytes); 64 KiB of
+            # them cannot wait. Each is sent once the last has been read from
+            # the guard's signalfd, so none merges with another.
             sent = 0
-            while sent < 1500:
+            while sent < 1600:
                 guard.send_signal(signal.SIGUSR1)
                 sent += 1
-                time.sleep(0.001)
+                wait_for(lambda: not usr1_pending(guard.pid), interval=0.0005,
+                         message="the guard to read its SIGUSR1")
             self.assertIsNone(guard.poll(), "the guard ended while its stderr was stalled")
             # The reader comes back: the queue drains, then the count.
             text = b""
@@ -143,6 +151,8 @@ class DroppedLinesTest(GuardTestCase):
         forwarded = err.count("forwarding SIGUSR1")
         print(f"{sent} SIGUSR1 sent, {forwarded} lines written, {match.group(1)} dropped")
         self.assertGreater(int(match.group(1)), 0)
+        # Every signal the guard read is a line written or a line counted.
+        self.assertEqual(forwarded + int(match.group(1)), sent)
         # Every line is whole: no line was split by a partial write.
         for line in err.splitlines():
             if "SIGUSR1" in line:
