@@ -8,6 +8,7 @@ packages=(
 	libgpiod-dev gpiod libboost-program-options-dev libspdlog-dev libfmt-dev libgtest-dev
 	libcurl4-openssl-dev nlohmann-json3-dev
 	python3 util-linux procps bash
+	strace
 	"$@"
 )
 

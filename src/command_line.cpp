@@ -38,7 +38,9 @@ Exit status:
   69                a required LED cannot be driven; the etcd cluster
                     cannot be reached at start, or the etcd lock was
                     lost and the show stopped
-  71                other system error
+  71                other system error (also: no process or thread for the
+                    guard, or a restart that cannot start the show once
+                    --restart-limit is spent)
   73                lock dir or lock file cannot be created or opened,
                     or is a symlink or not a regular file
   77                permission denied (stop a show of another user)

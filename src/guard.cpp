@@ -10,6 +10,7 @@
 #include "showguard/etcd_lock.hpp"
 #include "showguard/led_setup.hpp"
 #include "showguard/lock_record.hpp"
+#include "showguard/logging.hpp"
 #include "showguard/proc_locks.hpp"
 #include "showguard/record_writer.hpp"
 #include "showguard/show_process.hpp"
@@ -32,6 +33,25 @@ std::string what_is_locked(const ShowLock &lock)
 {
 	return std::string(to_string(lock.kind())) + " " + lock.name();
 }
+
+// Log lines that a stalled stderr could not take yet are written as soon
+// as the loop sees it writable again.
+class StderrBacklog final : public ShowListener {
+public:
+	void show_changed(const ShowEvent & /*event*/) override {}
+	void add_output_fds(std::vector<pollfd> &fds) const override
+	{
+		if (const int fd = stderr_backlog_fd(); fd >= 0)
+			fds.push_back({fd, POLLOUT, 0});
+	}
+	void output_ready(std::span<const pollfd> fds) override
+	{
+		const int fd = stderr_backlog_fd();
+		for (const pollfd &p : fds)
+			if (p.fd == fd && p.revents)
+				drain_stderr();
+	}
+};
 
 } // namespace
 
@@ -204,6 +224,8 @@ int run_guard(const GuardOptions &options)
 	const std::unique_ptr<StatusLed> led = open_status_led(led_setup, options.show);
 
 	ListenerList listeners;
+	StderrBacklog log_backlog;
+	listeners.add(log_backlog);
 	listeners.add(records);
 	listeners.add(notifier);
 	std::optional<LockLossLed> fenced_led;

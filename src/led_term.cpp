@@ -1,29 +1,25 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 #include <string>
 
-#include <unistd.h>
-
 #include <spdlog/spdlog.h>
 
 #include "led_backends.hpp"
+#include "showguard/logging.hpp"
 #include "showguard/status_led.hpp"
 
 namespace showguard {
 
 namespace {
 
-// Written straight to stderr rather than through the logger: the simulated
-// LED is what the user asked to see, whatever --log-level says. One write
-// per line, so the show's own output never splits it.
+// Written to stderr beside the logger rather than through it: the simulated
+// LED is what the user asked to see, whatever --log-level says. The same
+// writer as the log's: one write per line, so the show's own output never
+// splits it, and never a blocking one.
 void print_line(const std::string &text) noexcept
 {
-	const std::string line = "showguard: " + text + "\n";
-	std::string_view rest = line;
-	while (!rest.empty()) {
-		const ssize_t n = ::write(STDERR_FILENO, rest.data(), rest.size());
-		if (n <= 0)
-			return;
-		rest.remove_prefix(static_cast<std::size_t>(n));
+	try {
+		write_stderr_line("showguard: " + text + "\n");
+	} catch (...) { // no memory for the line: it is not shown
 	}
 }
 

@@ -5,6 +5,7 @@
 #include <cerrno>
 #include <chrono>
 #include <cstdint>
+#include <system_error>
 #include <thread>
 
 #include <poll.h>
@@ -41,12 +42,18 @@ Wait wait_for(ShowLock &lock, std::optional<Clock::time_point> deadline, SignalF
 	// open for as long as it may run.
 	const int ready_fd = ready.get();
 	const int lock_fd = lock.fd();
-	std::thread([lock_fd, ready_fd] {
-		while (::flock(lock_fd, LOCK_EX) < 0 && errno == EINTR) {
-		}
-		const std::uint64_t one = 1;
-		(void)!::write(ready_fd, &one, sizeof(one));
-	}).detach();
+	try {
+		std::thread([lock_fd, ready_fd] {
+			while (::flock(lock_fd, LOCK_EX) < 0 && errno == EINTR) {
+			}
+			const std::uint64_t one = 1;
+			(void)!::write(ready_fd, &one, sizeof(one));
+		}).detach();
+	} catch (const std::system_error &e) {
+		// RLIMIT_NPROC or memory: a system error (71), not a bug of the guard.
+		throw SystemError(ExitCode::os_error, e.code().value(),
+				  "cannot start a thread to wait for " + lock.path().string());
+	}
 
 	auto give_up = [&](Wait why) {
 		lock.abandon();

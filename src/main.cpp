@@ -3,7 +3,9 @@
 // All logic lives in the library; main parses, calls in and maps errors
 // to the documented exit codes.
 #include <cstdio>
+#include <chrono>
 #include <exception>
+#include <system_error>
 
 #include <spdlog/spdlog.h>
 
@@ -17,10 +19,11 @@
 #include "showguard/show_stop.hpp"
 #include "showguard/version.hpp"
 
-int main(int argc, char *argv[])
+namespace {
+
+int run(int argc, char *argv[])
 {
 	using namespace showguard;
-	setup_logging();
 	try {
 		const CommandLine cl = parse_command_line(argc, argv);
 		switch (cl.verb) {
@@ -51,8 +54,24 @@ int main(int argc, char *argv[])
 	} catch (const Error &e) {
 		spdlog::error("{}", e.what());
 		return to_int(e.code());
+	} catch (const std::system_error &e) {
+		// The system refused a resource (a thread, memory for one): 71.
+		spdlog::error("{}", e.what());
+		return to_int(ExitCode::os_error);
 	} catch (const std::exception &e) {
 		spdlog::error("internal error: {}", e.what());
 		return to_int(ExitCode::software);
 	}
+}
+
+} // namespace
+
+int main(int argc, char *argv[])
+{
+	showguard::setup_logging();
+	const int status = run(argc, argv);
+	// Every lock is let go by now: what a stalled stderr could not take is
+	// given a short chance, never an unbounded wait.
+	showguard::flush_stderr(std::chrono::milliseconds(250));
+	return status;
 }

@@ -6,6 +6,7 @@
 
 #include <fcntl.h>
 #include <grp.h>
+#include <poll.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -36,7 +37,7 @@ struct ChildReport {
 }
 
 [[noreturn]] void run_child(const LaunchSpec &spec, char *const argv[], char *const envp[], int pipe_fd,
-			    pid_t guard_pid) noexcept
+			    pid_t guard_pid, bool inherit_locks) noexcept
 {
 	const Credentials &c = spec.credentials;
 	if (c.change_user || c.change_group) {
@@ -56,8 +57,10 @@ struct ChildReport {
 	// The one deliberate descriptor leak: the show keeps the lock file open
 	// so the lock outlives a guard killed outright, for as long as any
 	// process of the show is alive. (flock(1) and s6-setlock do the same.)
-	for (int fd : spec.inherited_fds)
-		(void)::fcntl(fd, F_SETFD, 0);
+	// Not to a show of another user: see lock_keeper_needed().
+	if (inherit_locks)
+		for (int fd : spec.inherited_fds)
+			(void)::fcntl(fd, F_SETFD, 0);
 
 	if (!spec.working_directory.empty() && ::chdir(spec.working_directory.c_str()) < 0)
 		child_fail(pipe_fd, Stage::working_directory, errno);
@@ -67,6 +70,37 @@ struct ChildReport {
 
 	::execve(spec.program.c_str(), argv, envp);
 	child_fail(pipe_fd, Stage::exec, errno);
+}
+
+// The lock keeper, between fork and _exit: async-signal-safe calls only.
+// It keeps the lock descriptors and the show's pidfd, nothing else (not
+// the guard's sockets, not its stderr), and exits once the show's main
+// process has: the kernel's pidfd poll works for a process that is not its
+// child, and goes on working after the guard is gone. Signals stay blocked
+// as the guard's were, so a signal meant for a stopping show does not end
+// it early; SIGKILL, the unit's cgroup, still does.
+[[noreturn]] void run_lock_keeper(const std::vector<int> &lock_fds, int show_pidfd) noexcept
+{
+	(void)::prctl(PR_SET_NAME, "showguard-lock", 0, 0, 0);
+	unsigned first = 0;
+	for (;;) {
+		// The lowest descriptor to keep at or above first.
+		unsigned keep = ~0U;
+		for (int fd : lock_fds)
+			if (static_cast<unsigned>(fd) >= first && static_cast<unsigned>(fd) < keep)
+				keep = static_cast<unsigned>(fd);
+		if (static_cast<unsigned>(show_pidfd) >= first && static_cast<unsigned>(show_pidfd) < keep)
+			keep = static_cast<unsigned>(show_pidfd);
+		if (keep > first)
+			(void)::syscall(SYS_close_range, first, keep - 1, 0U);
+		if (keep == ~0U)
+			break;
+		first = keep + 1;
+	}
+	pollfd p{show_pidfd, POLLIN, 0};
+	while (::poll(&p, 1, -1) < 0 && errno == EINTR) {
+	}
+	::_exit(0);
 }
 
 std::vector<char *> c_strings(const std::vector<std::string> &strings)
@@ -89,6 +123,21 @@ std::string path_of(const std::vector<std::string> &env)
 
 } // namespace
 
+// A show of another user than the guard's does not get the lock
+// descriptors: any process of that user could copy them out of the show
+// (pidfd_getfd(2), ptrace) and unlock the lock, so that a second root guard
+// starts the same show, or keep it for ever, so that no root guard ever can.
+// Yet the lock must outlive a guard killed outright for as long as its show
+// runs. So a small keeper process with the guard's credentials, which the
+// show's user can neither ptrace nor signal, keeps them instead, and lets
+// them go once the show's main process has exited. The price, for such shows
+// only: after SIGKILL of the guard, a daemon the show detached no longer
+// keeps the lock held (under systemd the unit's cgroup ends it anyway).
+bool lock_keeper_needed(const LaunchSpec &spec) noexcept
+{
+	return spec.credentials.change_user && spec.credentials.uid != ::geteuid();
+}
+
 int pidfd_open(pid_t pid) noexcept
 {
 	return static_cast<int>(::syscall(SYS_pidfd_open, pid, 0));
@@ -101,6 +150,8 @@ int pidfd_send_signal(int pidfd, int signo) noexcept
 
 std::string ExitStatus::describe() const
 {
+	if (!failure.empty())
+		return "could not be started: " + failure;
 	if (signal) {
 		const char *abbrev = ::sigabbrev_np(signal);
 		return "killed by signal " + std::to_string(signal) + (abbrev ? std::string(" (SIG") + abbrev + ")" : "");
@@ -121,11 +172,12 @@ ShowProcess ShowProcess::launch(const LaunchSpec &spec)
 	UniqueFd write_end(pipe_fds[1]);
 
 	const pid_t guard_pid = ::getpid();
+	const bool keeper = lock_keeper_needed(spec); // asked before the child changes its uid
 	const pid_t pid = ::fork();
 	if (pid < 0)
 		throw_errno(ExitCode::os_error, "cannot start " + spec.program);
 	if (pid == 0)
-		run_child(spec, argv.data(), envp.data(), write_end.get(), guard_pid);
+		run_child(spec, argv.data(), envp.data(), write_end.get(), guard_pid, !keeper);
 
 	write_end.reset();
 	// The child is ours and not yet reaped, so this pid cannot have been
@@ -138,6 +190,18 @@ ShowProcess ShowProcess::launch(const LaunchSpec &spec)
 		throw_errno(ExitCode::os_error, "cannot open pidfd of show pid " + std::to_string(pid));
 	}
 	ShowProcess process(pid, std::move(pidfd), std::move(read_end));
+	if (keeper) {
+		const pid_t keeper_pid = ::fork();
+		if (keeper_pid < 0) {
+			const int err = errno;
+			::kill(pid, SIGKILL);
+			errno = err;
+			throw_errno(ExitCode::os_error, "cannot start the lock keeper of show pid " + std::to_string(pid));
+		}
+		if (keeper_pid == 0)
+			run_lock_keeper(spec.inherited_fds, process.pidfd());
+		process.keeper_pid_ = keeper_pid;
+	}
 	process.program_ = spec.program;
 	process.user_ = spec.credentials.change_user ? spec.credentials.user_name : "";
 	process.working_directory_ = spec.working_directory;

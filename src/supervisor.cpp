@@ -66,7 +66,14 @@ bool signal_child(pid_t pid, int signo)
 {
 	// pid is our child and not yet reaped, so it cannot have been recycled.
 	UniqueFd pidfd(pidfd_open(pid));
-	return pidfd && pidfd_send_signal(pidfd.get(), signo) == 0;
+	if (!pidfd || pidfd_send_signal(pidfd.get(), signo) < 0)
+		return false;
+	// A stopped process keeps a SIGTERM pending and never runs its handler
+	// (its blackout) until SIGKILL ends it at the kill timeout: continue it
+	// right after, as systemd and s6-supervise do.
+	if (is_stop_signal(signo))
+		(void)pidfd_send_signal(pidfd.get(), SIGCONT);
+	return true;
 }
 
 const char *signal_name(int signo)
@@ -129,6 +136,18 @@ void ListenerList::on_deadline(TimePoint now)
 			listener->on_deadline(now);
 }
 
+void ListenerList::add_output_fds(std::vector<pollfd> &fds) const
+{
+	for (const auto *listener : listeners_)
+		listener->add_output_fds(fds);
+}
+
+void ListenerList::output_ready(std::span<const pollfd> fds)
+{
+	for (auto *listener : listeners_)
+		listener->output_ready(fds);
+}
+
 Supervisor::Supervisor(const GuardOptions &options, LaunchSpec spec, SignalFd &signals, ShowListener &listener,
 		       LoopSource *lock_source)
 	: options_(options), spec_(std::move(spec)), signals_(signals), listener_(listener), lock_source_(lock_source)
@@ -163,6 +182,8 @@ int Supervisor::run()
 			fds[1].fd = show_->exec_status_fd();
 		if (lock_source_)
 			lock_source_->add_poll_fds(fds);
+		const std::size_t listener_fds = fds.size();
+		listener_.add_output_fds(fds);
 
 		int timeout = -1;
 		if (const auto deadline = next_deadline()) {
@@ -184,9 +205,10 @@ int Supervisor::run()
 			}
 		}
 		if (!done_ && lock_source_) {
-			lock_source_->handle_poll(std::span(fds).subspan(2), Clock::now());
+			lock_source_->handle_poll(std::span(fds).subspan(2, listener_fds - 2), Clock::now());
 			check_lock_source();
 		}
+		listener_.output_ready(std::span(fds).subspan(listener_fds));
 		if (!done_)
 			deadline_reached(Clock::now());
 	}
@@ -215,8 +237,24 @@ void Supervisor::start_show()
 	exec_failed_ = false;
 	killed_ = false;
 	show_.emplace(ShowProcess::launch(spec_));
+	keeper_pid_ = show_->keeper_pid();
 	spdlog::debug("show {}: started pid {} ({})", options_.show, show_->pid(), spec_.program);
 	notify(ShowState::starting);
+}
+
+// A restart that cannot even fork (RLIMIT_NPROC, no memory, no descriptor
+// left) is a run that failed: retried within the restart policy like any
+// other, and once --restart-limit is spent the guard gives up with 71 and a
+// record that says so, instead of escaping with the record at "restarting".
+void Supervisor::restart_show()
+{
+	try {
+		start_show();
+	} catch (const Error &e) {
+		spdlog::error("show {}: cannot restart: {}", options_.show, e.what());
+		last_exit_ = ExitStatus{to_int(e.code()), 0, e.what()};
+		after_show_ended();
+	}
 }
 
 void Supervisor::exec_status_ready()
@@ -258,9 +296,13 @@ void Supervisor::handle_signal(const signalfd_siginfo &info)
 		return;
 	}
 
+	// Signals first, then the log line: logging never blocks, but the
+	// show's stop must not wait even for that.
 	if (show_) {
-		spdlog::info("show {}: forwarding SIG{} to pid {}", options_.show, signal_name(signo), show_->pid());
 		(void)show_->signal(signo);
+		if (is_stop_signal(signo))
+			(void)show_->signal(SIGCONT); // a stopped show runs its handler
+		spdlog::info("show {}: forwarding SIG{} to pid {}", options_.show, signal_name(signo), show_->pid());
 	}
 	if (is_stop_signal(signo))
 		request_stop(signo);
@@ -293,9 +335,11 @@ void Supervisor::check_lock_source()
 	if (reason.empty())
 		return;
 	lock_lost_exit_ = lock_source_->stop_exit_code();
-	spdlog::error("show {}: stopping the show: {}", options_.show, reason);
-	if (show_)
+	if (show_) {
 		(void)show_->signal(SIGTERM);
+		(void)show_->signal(SIGCONT);
+	}
+	spdlog::error("show {}: stopping the show: {}", options_.show, reason);
 	stop_requested_ = true; // logged above, not as "stopping on SIGTERM"
 	request_stop(SIGTERM);
 }
@@ -319,7 +363,7 @@ void Supervisor::reap_children()
 
 		if (show_ && info.si_pid == show_->pid())
 			main_exited(status);
-		else
+		else if (info.si_pid != keeper_pid_)
 			spdlog::debug("show {}: leftover process {} {}", options_.show, info.si_pid, status.describe());
 		if (done_)
 			return;
@@ -349,17 +393,26 @@ void Supervisor::sweep_leftovers()
 		after_show_ended();
 		return;
 	}
-	if (!kill_deadline_ && !killed_) {
-		spdlog::info("show {}: stopping {} process(es) the show left behind", options_.show, children.size());
+	// The run's lock keeper exits on its own right after the show's main
+	// process (show_process.cpp): waited for, but no leftover to stop.
+	const auto leftovers = static_cast<std::size_t>(
+		std::count_if(children.begin(), children.end(), [&](pid_t pid) { return pid != keeper_pid_; }));
+	if (leftovers == 0)
+		return; // its exit is another SIGCHLD, another sweep
+	const bool first_sweep = !kill_deadline_ && !killed_;
+	if (first_sweep)
 		kill_deadline_ = Clock::now() + options_.kill_timeout;
-	}
 	for (pid_t pid : children) {
-		// SIGTERM each leftover once; after the kill timeout, SIGKILL.
+		if (pid == keeper_pid_)
+			continue;
+		// SIGTERM (and SIGCONT) each leftover once; after the kill timeout, SIGKILL.
 		if (killed_)
 			(void)signal_child(pid, SIGKILL);
 		else if (terminated_.insert(pid).second)
 			(void)signal_child(pid, SIGTERM);
 	}
+	if (first_sweep)
+		spdlog::info("show {}: stopping {} process(es) the show left behind", options_.show, leftovers);
 }
 
 void Supervisor::after_show_ended()
@@ -401,18 +454,18 @@ void Supervisor::deadline_reached(TimePoint now)
 	if (kill_deadline_ && now >= *kill_deadline_) {
 		kill_deadline_.reset();
 		killed_ = true;
-		spdlog::warn("show {}: still running {} after SIGTERM; sending SIGKILL", options_.show,
-			     format_duration(options_.kill_timeout));
 		if (show_)
 			(void)show_->signal(SIGKILL);
 		for (pid_t pid : list_children())
 			(void)signal_child(pid, SIGKILL);
+		spdlog::warn("show {}: still running {} after SIGTERM; sending SIGKILL", options_.show,
+			     format_duration(options_.kill_timeout));
 	}
 	if (restart_at_ && now >= *restart_at_) {
 		restart_at_.reset();
 		++restarts_;
 		restart_times_.push_back(now);
-		start_show();
+		restart_show();
 	}
 	listener_.on_deadline(now);
 }

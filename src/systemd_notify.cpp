@@ -5,6 +5,7 @@
 #include <charconv>
 #include <cstdlib>
 #include <cstring>
+#include <utility>
 
 #include <sys/socket.h>
 #include <sys/un.h>
@@ -44,14 +45,19 @@ SystemdNotifier::SystemdNotifier(std::string show) : show_(std::move(show))
 	if (std::strlen(socket_path) >= sizeof(sockaddr_un::sun_path))
 		return;
 	address_ = socket_path;
-	fd_.reset(::socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0));
+	fd_.reset(::socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0));
+	if (fd_) {
+		// Connected, poll(POLLOUT) says when the receiver has room again
+		// (an unconnected datagram socket always looks writable); if the
+		// socket cannot be reached now, each message is sent to its address.
+		const auto [addr, length] = socket_address();
+		connected_ = ::connect(fd_.get(), reinterpret_cast<const sockaddr *>(&addr), length) == 0;
+	}
 	watchdog_interval_ = watchdog_from_environment();
 }
 
-void SystemdNotifier::send(const std::string &message) noexcept
+std::pair<sockaddr_un, socklen_t> SystemdNotifier::socket_address() const noexcept
 {
-	if (!fd_)
-		return;
 	sockaddr_un addr{};
 	addr.sun_family = AF_UNIX;
 	std::memcpy(addr.sun_path, address_.data(), address_.size());
@@ -60,13 +66,84 @@ void SystemdNotifier::send(const std::string &message) noexcept
 		addr.sun_path[0] = '\0'; // abstract namespace
 	else
 		++length;                // include the terminating NUL
-	if (::sendto(fd_.get(), message.data(), message.size(), MSG_NOSIGNAL, reinterpret_cast<sockaddr *>(&addr),
-		     length) < 0) {
+	return {addr, length};
+}
+
+// Non-blocking, like the log: a receiver that does not read (a hung
+// manager, a test's socket) must not stop the guard's loop, so the socket
+// is O_NONBLOCK (it is the guard's alone), a message it cannot take waits
+// in a short queue for POLLOUT, and one that does not fit is dropped and
+// counted.
+void SystemdNotifier::send(const std::string &message) noexcept
+{
+	if (!fd_)
+		return;
+	drain();
+	if (queue_.empty() && transmit(message))
+		return;
+	if (queue_.size() >= max_queued) {
+		++dropped_;
+		return;
+	}
+	try {
+		queue_.push_back(message);
+	} catch (...) {
+		++dropped_;
+	}
+}
+
+// True if the message is gone (sent, or refused for good); false if the
+// receiver has no room now.
+bool SystemdNotifier::transmit(const std::string &message) noexcept
+{
+	ssize_t n;
+	do {
+		if (connected_) {
+			n = ::send(fd_.get(), message.data(), message.size(), MSG_NOSIGNAL | MSG_DONTWAIT);
+		} else {
+			const auto [addr, length] = socket_address();
+			n = ::sendto(fd_.get(), message.data(), message.size(), MSG_NOSIGNAL | MSG_DONTWAIT,
+				     reinterpret_cast<const sockaddr *>(&addr), length);
+		}
+	} while (n < 0 && errno == EINTR);
+	if (n >= 0)
+		return true;
+	if ((errno == EAGAIN || errno == EWOULDBLOCK) && connected_)
+		return false;
+	if (errno == EAGAIN || errno == EWOULDBLOCK)
+		++dropped_; // unconnected, nothing to wait on: dropped
+	try {
+		spdlog::debug("cannot notify systemd at {}: {}", address_, std::strerror(errno));
+	} catch (...) {
+	}
+	return true;
+}
+
+void SystemdNotifier::drain() noexcept
+{
+	while (!queue_.empty() && transmit(queue_.front()))
+		queue_.pop_front();
+	if (queue_.empty() && dropped_) {
+		const std::size_t dropped = std::exchange(dropped_, 0);
 		try {
-			spdlog::debug("cannot notify systemd at {}: {}", address_, std::strerror(errno));
+			spdlog::warn("show {}: {} notification(s) to {} dropped while it was not being read", show_,
+				     dropped, address_);
 		} catch (...) {
 		}
 	}
+}
+
+void SystemdNotifier::add_output_fds(std::vector<pollfd> &fds) const
+{
+	if (!queue_.empty())
+		fds.push_back({fd_.get(), POLLOUT, 0});
+}
+
+void SystemdNotifier::output_ready(std::span<const pollfd> fds)
+{
+	for (const pollfd &p : fds)
+		if (p.fd == fd_.get() && p.revents)
+			drain();
 }
 
 void SystemdNotifier::show_changed(const ShowEvent &event)

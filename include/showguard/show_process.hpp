@@ -30,11 +30,12 @@ struct LaunchSpec {
 struct ExitStatus {
 	int code = 0;   // exit code, if it exited
 	int signal = 0; // signal number, if it died of one
+	std::string failure; // not empty: it could not be started (code is the guard's status)
 
 	// The guard's own exit status for this: the code, or 128+N.
 	[[nodiscard]] int as_exit_code() const noexcept { return signal ? 128 + signal : code; }
 	[[nodiscard]] bool success() const noexcept { return signal == 0 && code == 0; }
-	// "exited with status 3", "killed by signal 9 (SIGKILL)"
+	// "exited with status 3", "killed by signal 9 (SIGKILL)", "could not be started: ..."
 	[[nodiscard]] std::string describe() const;
 };
 
@@ -63,6 +64,11 @@ public:
 	// Sends a signal through the pidfd; false if the process has gone.
 	bool signal(int signo) noexcept;
 
+	// The process that keeps the locks for a show of another user
+	// (lock_keeper_needed), or 0. It is the guard's child too, and exits on
+	// its own right after the show's main process.
+	[[nodiscard]] pid_t keeper_pid() const noexcept { return keeper_pid_; }
+
 private:
 	ShowProcess(pid_t pid, UniqueFd pidfd, UniqueFd exec_status)
 		: pid_(pid), pidfd_(std::move(pidfd)), exec_status_(std::move(exec_status)) {}
@@ -75,7 +81,12 @@ private:
 	std::string working_directory_;
 	std::string failure_;
 	int failure_errno_ = 0;
+	pid_t keeper_pid_ = 0;
 };
+
+// Whether the show runs as another user, who must not get the lock
+// descriptors (show_process.cpp says why), so a keeper process holds them.
+[[nodiscard]] bool lock_keeper_needed(const LaunchSpec &spec) noexcept;
 
 // Finds the program the way execvp() would, in the PATH of env, so that a
 // missing or unexecutable program is reported before anything is locked.

@@ -49,6 +49,11 @@ public:
 	virtual void show_changed(const ShowEvent &event) = 0;
 	[[nodiscard]] virtual std::optional<TimePoint> next_deadline() const { return std::nullopt; }
 	virtual void on_deadline(TimePoint /*now*/) {}
+	// Output that could not be written without blocking (a notify socket or
+	// stderr whose reader stalls) waits for POLLOUT on the loop: the
+	// listener adds its descriptors, and finds its own by number in fds.
+	virtual void add_output_fds(std::vector<pollfd> & /*fds*/) const {}
+	virtual void output_ready(std::span<const pollfd> /*fds*/) {}
 };
 
 // Fans one event out to several listeners.
@@ -58,6 +63,8 @@ public:
 	void show_changed(const ShowEvent &event) override;
 	[[nodiscard]] std::optional<TimePoint> next_deadline() const override;
 	void on_deadline(TimePoint now) override;
+	void add_output_fds(std::vector<pollfd> &fds) const override;
+	void output_ready(std::span<const pollfd> fds) override;
 
 private:
 	std::vector<ShowListener *> listeners_;
@@ -97,6 +104,7 @@ public:
 
 private:
 	void start_show();
+	void restart_show();
 	void handle_signal(const signalfd_siginfo &info);
 	void reap_children();
 	void main_exited(ExitStatus status);
@@ -119,6 +127,7 @@ private:
 	std::optional<int> lock_lost_exit_; // the lock source asked for a stop
 
 	std::optional<ShowProcess> show_;
+	pid_t keeper_pid_ = 0;           // the current run's lock keeper, if any
 	ShowState state_ = ShowState::starting;
 	bool cleaning_up_ = false;       // the show's main process ended; leftovers remain
 	bool stop_requested_ = false;    // no restart after this run

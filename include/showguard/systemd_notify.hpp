@@ -1,8 +1,13 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 #pragma once
 
+#include <deque>
 #include <optional>
 #include <string>
+#include <utility>
+
+#include <sys/socket.h>
+#include <sys/un.h>
 
 #include "showguard/supervisor.hpp"
 #include "showguard/unique_fd.hpp"
@@ -22,18 +27,32 @@ public:
 
 	[[nodiscard]] bool enabled() const noexcept { return fd_.valid(); }
 
-	// Sends one message ("STATUS=...", "READY=1\nSTATUS=..."); failures are
-	// logged at debug level only: notification must never stop a show.
+	// Sends one message ("STATUS=...", "READY=1\nSTATUS=..."), never
+	// blocking: one the receiver has no room for waits in a queue of
+	// max_queued for POLLOUT on the loop, then is dropped and counted (a
+	// warning says how many once the queue drains). Failures are logged at
+	// debug level only: notification must never stop a show.
 	void send(const std::string &message) noexcept;
 
 	void show_changed(const ShowEvent &event) override;
 	[[nodiscard]] std::optional<TimePoint> next_deadline() const override;
 	void on_deadline(TimePoint now) override;
+	void add_output_fds(std::vector<pollfd> &fds) const override;
+	void output_ready(std::span<const pollfd> fds) override;
+
+	static constexpr std::size_t max_queued = 16;
 
 private:
+	[[nodiscard]] std::pair<sockaddr_un, socklen_t> socket_address() const noexcept;
+	bool transmit(const std::string &message) noexcept;
+	void drain() noexcept;
+
 	std::string show_;
 	UniqueFd fd_;
 	std::string address_;
+	bool connected_ = false;
+	std::deque<std::string> queue_;
+	std::size_t dropped_ = 0;
 	bool ready_sent_ = false;
 	std::optional<Duration> watchdog_interval_;
 	std::optional<TimePoint> next_ping_;

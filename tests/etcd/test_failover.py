@@ -17,6 +17,8 @@ import socket
 import subprocess
 import sys
 import tempfile
+import fcntl
+import termios
 import time
 import traceback
 
@@ -58,11 +60,14 @@ class Controller:
                 "--etcd-endpoints", ",".join(self.proxy.urls), "--lease-ttl", f"{int(self.ttl)}s", "--led", "term"]
         return args + (["--wait"] if wait else [])
 
-    def start(self, wait=True, show="stage"):
+    def start(self, wait=True, show="stage", output=None, script=SHOW):
+        """output: the guard's stdout and stderr (and so its show's), by
+        default its log file."""
         args = self.args(wait, show)
         env = dict(os.environ, CONTROLLER=self.name, SHOW_LOG=self.show_log)
         with open(self.log, "ab") as log:
-            self.proc = subprocess.Popen(args + ["--", "sh", "-c", SHOW], env=env, stdout=log, stderr=log,
+            out = log if output is None else output
+            self.proc = subprocess.Popen(args + ["--", "sh", "-c", script], env=env, stdout=out, stderr=out,
                                          start_new_session=True)
         return self.proc
 
@@ -226,6 +231,44 @@ def partition(tmp, cluster):
         a.proxy.heal()
         return (f"partition: primary's show stopped {a_stop - cut:.2f}s after the cut, standby started "
                 f"{b_start - cut:.2f}s after it; gap {b_start - a_stop:.2f}s; primary exit 69")
+
+
+def partition_with_stalled_stderr(tmp, cluster):
+    # The primary's show has filled the stderr it shares with its guard, a
+    # pipe nobody reads (a stopped pager, a hung log shipper), and then its
+    # link is cut. The guard must still fence: its show stops before the
+    # standby's starts, judged from the shows' own timestamps.
+    with Scenario(tmp, cluster, "partition-stalled-stderr") as s:
+        a, b = s.controllers
+        read_end, write_end = os.pipe()
+        try:
+            a.start(output=write_end, script="(head -c 200000 /dev/zero >&2) &\n" + SHOW)
+            os.close(write_end)
+            s.holder(10)
+            b.start()
+            time.sleep(1.0)
+
+            def unread():
+                return int.from_bytes(fcntl.ioctl(read_end, termios.FIONREAD, b"\0\0\0\0"), "little")
+            # Full: a little less than 64 KiB when a short line has a page to itself.
+            wait_until(lambda: unread() >= 60000, 10, "the show to fill its stderr")
+            cut = time.time()
+            a.proxy.freeze()
+            wait_until(lambda: any(r[0] == "B" for r in running(s.log)), 2 * TTL + 5, "the standby's show")
+            runs = intervals(s.log)
+            a_stop = next(r[2] for r in runs if r[0] == "A")
+            b_start = next(r[1] for r in runs if r[0] == "B")
+            assert a_stop is not None, f"two copies of the show: the primary's still runs: {runs}"
+            assert a_stop < b_start, f"overlap: primary stopped at {a_stop}, standby started at {b_start}"
+            assert a_stop - cut <= TTL - KILL_TIMEOUT - MARGIN + SLACK, \
+                f"the primary's show stopped {a_stop - cut:.2f}s after the cut"
+            a.proc.wait(timeout=10)
+            assert a.proc.returncode == 69, f"the fenced guard exited {a.proc.returncode}, not 69"
+            a.proxy.heal()
+            return (f"partition with a stalled stderr: primary's show stopped {a_stop - cut:.2f}s after the cut, "
+                    f"standby started {b_start - cut:.2f}s after it; primary exit 69")
+        finally:
+            os.close(read_end)
 
 
 def member_down(tmp, cluster):
@@ -419,7 +462,11 @@ def overlap_canary(tmp, cluster):
         return f"a deliberate overlap of two controllers counted ({count})"
 
 
-SCENARIOS = [overlap_canary, tls_and_auth, refusals, failover, partition, member_down, quorum_lost, random_kills]
+SCENARIOS = [overlap_canary, tls_and_auth, refusals, failover, partition, partition_with_stalled_stderr, member_down, quorum_lost,
+             random_kills]
+# ETCD_SCENARIOS=partition,failover runs those only.
+if os.environ.get("ETCD_SCENARIOS"):
+    SCENARIOS = [f for f in SCENARIOS if f.__name__ in os.environ["ETCD_SCENARIOS"].split(",")]
 
 
 def main():

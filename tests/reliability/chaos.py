@@ -2,7 +2,9 @@
 """Chaos: CHAOS_ITERATIONS (default 200) runs of one show, each hit once at a
 random moment (while the guard starts, while the show runs, during the restart
 delay of --restart always, while the show stops after SIGTERM) with SIGKILL of
-the guard, of the show or of both, or SIGSTOP and later SIGCONT of either. In
+the guard, of the show or of both, SIGSTOP and later SIGCONT of either, SIGSTOP
+of the show that only the guard continues, or a stalled stderr (a pipe that
+fills up and is not read until the run is over). In
 some runs the show leaves a daemon behind, and a second guard (--wait=3s) tries
 to take the show over meanwhile. After each run the invariants are checked:
 
@@ -21,7 +23,9 @@ to take the show over meanwhile. After each run the invariants are checked:
   then expects it off;
 - `showguard status --json` agrees with the kernel: running exactly while flock
   sees the lock held, never naming a guard that is gone, free at the end;
-- the guard's exit status is one the README documents for what happened.
+- the guard's exit status is one the README documents for what happened;
+- a show stopped before its guard was asked to stop runs its SIGTERM handler
+  (it logs its end): the guard sends SIGCONT after SIGTERM.
 
 Prints iterations, what was done, and violations (must be 0), each with what
 was seen. CHAOS_SEED repeats a run."""
@@ -45,7 +49,11 @@ SEED = int(os.environ.get("CHAOS_SEED", str(random.randrange(1 << 30))))
 VERBOSE = os.environ.get("CHAOS_VERBOSE") == "1"  # one line per iteration
 BODY = EMULATOR + [os.environ["CRITICAL_SECTION"]]
 MOMENTS = ["start", "running", "restart-delay", "stopping"]
-ACTIONS = ["kill-guard", "kill-show", "kill-both", "stop-cont-guard", "stop-cont-show"]
+# stop-show: SIGSTOP of the show, never continued by the test: the guard's
+# SIGCONT after its SIGTERM must let it run its handler. stall-stderr: the
+# guard's stderr is a pipe that fills up and is not read until the run is over.
+ACTIONS = ["kill-guard", "kill-show", "kill-both", "stop-cont-guard", "stop-cont-show", "stop-show",
+           "stall-stderr"]
 # qemu-user cannot make the guard a subreaper, so a daemon would escape it.
 DAEMONS = not EMULATOR
 KILL_TIMEOUT_MS = 500
@@ -60,6 +68,31 @@ class Violation(Exception):
 def show_processes(show):
     """pid -> CHAOS_RUN of every live process of the show."""
     return {pid: env.get("CHAOS_RUN", "?") for pid, env in harness.show_processes(show).items()}
+
+
+def fill_pipe(write_fd):
+    """Fills the pipe behind write_fd through a non-blocking open file of
+    our own (O_NONBLOCK on write_fd itself would change the guard's too)."""
+    fd = os.open(f"/proc/self/fd/{write_fd}", os.O_WRONLY | os.O_NONBLOCK)
+    try:
+        while True:
+            os.write(fd, b"x" * 4096)
+    except BlockingIOError:
+        pass
+    finally:
+        os.close(fd)
+
+
+def drain_pipe(read_fd):
+    """What the pipe behind read_fd holds now, without the filler."""
+    os.set_blocking(read_fd, False)
+    data = b""
+    try:
+        while chunk := os.read(read_fd, 1 << 16):
+            data += chunk
+    except BlockingIOError:
+        pass
+    return data.replace(b"x", b"")
 
 
 def signal_pid(pid, signo):
@@ -88,6 +121,7 @@ class Chaos:
         self.daemons_reaped = 0
         self.violations = []
         self.guards = []
+        self.pipe = None  # the stalled stderr of a stall-stderr run
 
     # --- what is seen -----------------------------------------------------
     def brightness(self):
@@ -154,18 +188,24 @@ class Chaos:
             raise Violation(f"lock free while processes of the show live: {procs}")
 
     # --- one run ------------------------------------------------------------
-    def guard(self, run, options, body):
+    def guard(self, run, options, body, stderr_pipe=None):
         env = dict(os.environ, CHAOS_RUN=run)
         cmd = showguard_cmd("--show", self.show, "--lock-dir", self.lock_dir, "--led", f"sysfs:{self.led}",
                             "--kill-timeout", f"{KILL_TIMEOUT_MS}ms", "--log-level", "info", *options,
                             "--", *BODY, "--log", self.log, "--tag", run, "--marker", self.marker, *body)
+        if stderr_pipe is not None:
+            return subprocess.Popen(cmd, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                                    stderr=stderr_pipe)
         # Stderr to a file, not a pipe: a daemon the show leaves inherits it,
         # and a pipe would reach its end only when the daemon is gone.
         with open(os.path.join(self.tmp, run + ".err"), "w+") as err:
             return subprocess.Popen(cmd, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=err)
 
     def stderr_of(self, run):
-        with open(os.path.join(self.tmp, run + ".err")) as f:
+        path = os.path.join(self.tmp, run + ".err")
+        if not os.path.exists(path) and self.pipe:  # a stall-stderr run not yet over
+            return drain_pipe(self.pipe[0]).decode(errors="replace")
+        with open(path) as f:
             return f.read()
 
     def iteration(self, i):
@@ -188,7 +228,11 @@ class Chaos:
             body = ["--term-delay-ms", str(TERM_DELAY_MS), "--hold-ms", "40"]
         if daemon:
             body += ["--daemon", "--daemon-hold-ms", "30000"]
-        guard = self.guard(run, options, body)
+        stall = action == "stall-stderr"
+        if stall:
+            # Read only once the run is over (drain_pipe), by then into run.err.
+            self.pipe = os.pipe()
+        guard = self.guard(run, options, body, stderr_pipe=self.pipe[1] if stall else None)
         self.guards = [guard]
         dead_guards = set()
         stopped = []
@@ -225,16 +269,22 @@ class Chaos:
 
         # Strike.
         victims = []
+        stopped_body = None  # a show body stopped before the guard was asked to stop
         if action in ("kill-guard", "kill-both", "stop-cont-guard"):
             victims.append(guard.pid)
-        if action in ("kill-show", "kill-both", "stop-cont-show"):
-            show_pid = main_body() or next(iter(p for p, r in show_processes(self.show).items() if r == run), None)
+        if action in ("kill-show", "kill-both", "stop-cont-show", "stop-show"):
+            show_pid = main_body()
+            if action == "stop-show" and show_pid and not sigterm_sent:
+                stopped_body = show_pid
+            show_pid = show_pid or next(iter(p for p, r in show_processes(self.show).items() if r == run), None)
             if show_pid:
                 victims.append(show_pid)
+        if stall:
+            fill_pipe(self.pipe[1])
         signo = signal.SIGKILL if action.startswith("kill") else signal.SIGSTOP
         for pid in victims:
             signal_pid(pid, signo)
-        if signo == signal.SIGSTOP:
+        if signo == signal.SIGSTOP and action != "stop-show":
             stopped = victims
         if action in ("kill-guard", "kill-both"):
             guard.wait()
@@ -267,8 +317,18 @@ class Chaos:
                 guard.wait()
                 raise Violation(f"guard of run {run} still running 15 s after SIGTERM: "
                                 f"{self.stderr_of(run).strip()[-500:]}")
+        if stall:
+            with open(os.path.join(self.tmp, run + ".err"), "wb") as f:
+                f.write(drain_pipe(self.pipe[0]))
+            for fd in self.pipe:
+                os.close(fd)
+            self.pipe = None
         err = self.stderr_of(run)
         code = guard.returncode
+        if stopped_body and not dead_guards and not [e for e in self.body_lines("end", run)
+                                                      if int(e[2]) == stopped_body]:
+            raise Violation(f"run {run}'s stopped show {stopped_body} never ran its SIGTERM handler "
+                            f"(guard exited {code}): {err.strip()[-500:]}")
         if dead_guards:
             # The show was sent SIGTERM through PR_SET_PDEATHSIG and winds down;
             # until then the lock stays held.
@@ -355,6 +415,10 @@ class Chaos:
         return [p for p in daemons if pid_alive(p)]
 
     def cleanup_after_violation(self):
+        if self.pipe:
+            for fd in self.pipe:
+                os.close(fd)
+            self.pipe = None
         for guard in self.guards:
             if guard.poll() is None:
                 signal_pid(guard.pid, signal.SIGCONT)

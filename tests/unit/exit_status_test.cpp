@@ -10,19 +10,23 @@ using namespace showguard;
 
 TEST(ExitStatus, ExitCodesPassThroughAndSignalsAdd128)
 {
-	EXPECT_EQ((ExitStatus{3, 0}).as_exit_code(), 3);
-	EXPECT_EQ((ExitStatus{0, 0}).as_exit_code(), 0);
-	EXPECT_EQ((ExitStatus{0, SIGTERM}).as_exit_code(), 143);
-	EXPECT_EQ((ExitStatus{0, SIGKILL}).as_exit_code(), 137);
-	EXPECT_TRUE((ExitStatus{0, 0}).success());
-	EXPECT_FALSE((ExitStatus{0, SIGTERM}).success());
-	EXPECT_FALSE((ExitStatus{1, 0}).success());
+	EXPECT_EQ((ExitStatus{3, 0, {}}).as_exit_code(), 3);
+	EXPECT_EQ((ExitStatus{0, 0, {}}).as_exit_code(), 0);
+	EXPECT_EQ((ExitStatus{0, SIGTERM, {}}).as_exit_code(), 143);
+	EXPECT_EQ((ExitStatus{0, SIGKILL, {}}).as_exit_code(), 137);
+	EXPECT_TRUE((ExitStatus{0, 0, {}}).success());
+	EXPECT_FALSE((ExitStatus{0, SIGTERM, {}}).success());
+	EXPECT_FALSE((ExitStatus{1, 0, {}}).success());
 }
 
 TEST(ExitStatus, Describes)
 {
-	EXPECT_EQ((ExitStatus{3, 0}).describe(), "exited with status 3");
-	EXPECT_EQ((ExitStatus{0, SIGKILL}).describe(), "killed by signal 9 (SIGKILL)");
+	EXPECT_EQ((ExitStatus{3, 0, {}}).describe(), "exited with status 3");
+	EXPECT_EQ((ExitStatus{0, SIGKILL, {}}).describe(), "killed by signal 9 (SIGKILL)");
+	const ExitStatus unstarted{71, 0, "cannot start /bin/sh: Resource temporarily unavailable"};
+	EXPECT_EQ(unstarted.describe(), "could not be started: cannot start /bin/sh: Resource temporarily unavailable");
+	EXPECT_EQ(unstarted.as_exit_code(), 71);
+	EXPECT_FALSE(unstarted.success());
 }
 
 TEST(ExitStatus, TheContractIsSysexits)
