@@ -39,7 +39,9 @@ if(NOT DEFINED SHOWGUARD_SYSROOT AND NOT DEFINED ENV{SHOWGUARD_SYSROOT})
 endif()
 include("${CMAKE_CURRENT_LIST_DIR}/debian-cross.cmake")
 
-set(_showguard_armv6_flags "-march=armv6 -mfpu=vfp -mfloat-abi=softfp -marm -D_FILE_OFFSET_BITS=64 -D_TIME_BITS=64")
+# -Wno-psabi: gcc's notes that GCC 7.1 changed how some structs are passed on ARM concern
+# mixing objects built by gcc 6 and older; nothing here is.
+set(_showguard_armv6_flags "-march=armv6 -mfpu=vfp -mfloat-abi=softfp -marm -D_FILE_OFFSET_BITS=64 -D_TIME_BITS=64 -Wno-psabi")
 set(CMAKE_C_FLAGS_INIT "${_showguard_armv6_flags}")
 set(CMAKE_CXX_FLAGS_INIT "${_showguard_armv6_flags}")
 unset(_showguard_armv6_flags)
