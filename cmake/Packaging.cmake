@@ -40,6 +40,9 @@ if(CMAKE_LIBRARY_ARCHITECTURE MATCHES "^aarch64")
   set(SHOWGUARD_DEB_ARCH arm64)
 elseif(CMAKE_LIBRARY_ARCHITECTURE MATCHES "^arm-linux-gnueabihf")
   set(SHOWGUARD_DEB_ARCH armhf)
+elseif(CMAKE_LIBRARY_ARCHITECTURE MATCHES "^arm-linux-gnueabi" AND SHOWGUARD_FULLY_STATIC)
+  # The static ARMv6 build is the armhf package: it runs on every 32-bit Raspberry Pi OS.
+  set(SHOWGUARD_DEB_ARCH armhf)
 elseif(CMAKE_SYSTEM_PROCESSOR MATCHES "x86_64|AMD64")
   set(SHOWGUARD_DEB_ARCH amd64)
 else()
@@ -63,7 +66,9 @@ set(CPACK_DEBIAN_PACKAGE_PRIORITY optional)
 # The etcd backend dlopen()s libcurl (src/libcurl.hpp), so it is no NEEDED
 # entry and no Depends: a controller that only takes local locks needs none
 # of it. 7.85 for CURLOPT_PROTOCOLS_STR.
-set(CPACK_DEBIAN_PACKAGE_RECOMMENDS "libcurl4 (>= 7.85.0)")
+if(NOT SHOWGUARD_FULLY_STATIC) # which has no etcd backend (src/etcd_client_static.cpp)
+  set(CPACK_DEBIAN_PACKAGE_RECOMMENDS "libcurl4 (>= 7.85.0)")
+endif()
 set(CPACK_DEBIAN_PACKAGE_CONTROL_STRICT_PERMISSION ON)
 set(CPACK_PACKAGING_INSTALL_PREFIX /usr)
 set(CPACK_STRIP_FILES ON)
@@ -77,6 +82,15 @@ foreach(script postinst prerm postrm)
        FILE_PERMISSIONS OWNER_READ OWNER_WRITE OWNER_EXECUTE GROUP_READ GROUP_EXECUTE WORLD_READ WORLD_EXECUTE)
 endforeach()
 set(CPACK_DEBIAN_PACKAGE_CONTROL_EXTRA ${_ctl}/conffiles ${_ctl}/postinst ${_ctl}/prerm ${_ctl}/postrm)
+if(SHOWGUARD_FULLY_STATIC)
+  # Refuses to install where the static ARMv6 binary cannot run, naming the CPU and the right package.
+  set(VERSION ${PROJECT_VERSION})
+  configure_file(${PROJECT_SOURCE_DIR}/packaging/preinst.armv6.in ${_ctl}/preinst @ONLY
+                 FILE_PERMISSIONS OWNER_READ OWNER_WRITE OWNER_EXECUTE GROUP_READ GROUP_EXECUTE WORLD_READ WORLD_EXECUTE)
+  list(APPEND CPACK_DEBIAN_PACKAGE_CONTROL_EXTRA ${_ctl}/preinst)
+  install(FILES ${PROJECT_SOURCE_DIR}/packaging/lintian-overrides.armv6
+          DESTINATION ${CMAKE_INSTALL_DATADIR}/lintian/overrides RENAME showguard)
+endif()
 
 # Depends are computed when cpack runs, from the built binary.
 set(SHOWGUARD_PACKAGED_BINARY $<TARGET_FILE:showguard>)

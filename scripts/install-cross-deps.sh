@@ -4,7 +4,8 @@
 # development packages as multiarch packages next to the amd64 ones, the triplet-prefixed
 # pkg-config wrappers (pkgconf:<arch>), and qemu-user to run cross-built tests.
 #
-# Usage: scripts/install-cross-deps.sh [--arch arm64,armhf] [--dry-run]
+# Usage: scripts/install-cross-deps.sh [--arch arm64,armhf,armel] [--dry-run]
+#   armel: the static ARMv6 build for every 32-bit Pi (cross compiler and a sysroot; see below)
 #
 # Idempotent: when everything is installed (or an architecture is served by a fallback sysroot
 # made since the last list update) it neither updates the package lists nor calls apt-get
@@ -45,7 +46,8 @@ triplet_of() {
     case "$1" in
         arm64) echo aarch64-linux-gnu ;;
         armhf) echo arm-linux-gnueabihf ;;
-        *) echo "install-cross-deps: unsupported architecture '$1' (arm64, armhf)" >&2; return 1 ;;
+        armel) echo arm-linux-gnueabi ;;
+        *) echo "install-cross-deps: unsupported architecture '$1' (arm64, armhf, armel)" >&2; return 1 ;;
     esac
 }
 
@@ -186,6 +188,10 @@ failed=()
 for arch in "${target_arches[@]}"; do
     read -r -a pkgs <<<"${missing_target[$arch]}"
     (( ${#pkgs[@]} )) || { say "$arch: development packages already installed"; continue; }
+    # armel (the static ARMv6 build, toolchain/armv6-static.cmake) always takes the sysroot:
+    # Debian 12's security archive (LTS) carries no armel, so its Multi-Arch: same packages
+    # never match the host's updated ones, and the build links only static archives anyway.
+    if [[ $arch == armel ]]; then failed+=("$arch"); continue; fi
     # One architecture at a time, so that a version mismatch on one does not block the other.
     if ! apt_install "${pkgs[@]}"; then
         say "$arch: the multiarch development packages cannot be installed next to the amd64 ones"

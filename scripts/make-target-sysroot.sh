@@ -6,7 +6,7 @@
 # takes a mounted Raspberry Pi OS image.
 #
 # Usage: scripts/make-target-sysroot.sh ARCH [DIR]
-#   ARCH  arm64 | armhf
+#   ARCH  arm64 | armhf | armel (armel: for the static ARMv6 build, toolchain/armv6-static.cmake)
 #   DIR   default ${SHOWGUARD_CACHE:-/var/cache/showguard}/sysroot-ARCH
 # Prints DIR on stdout (everything else goes to stderr). Needs `dpkg --add-architecture ARCH`
 # and an `apt-get update` done before (scripts/install-cross-deps.sh does both). Cached: a
@@ -23,8 +23,8 @@ root=${2:-${SHOWGUARD_CACHE:-/var/cache/showguard}/sysroot-$arch}
 say() { printf '[make-target-sysroot] %s\n' "$*" >&2; }
 
 case "$arch" in
-    arm64|armhf) ;;
-    *) echo "make-target-sysroot: unsupported architecture '$arch' (arm64, armhf)" >&2; exit 64 ;;
+    arm64|armhf|armel) ;;
+    *) echo "make-target-sysroot: unsupported architecture '$arch' (arm64, armhf, armel)" >&2; exit 64 ;;
 esac
 foreign=$(dpkg --print-foreign-architectures)
 if ! grep -qx "$arch" <<<"$foreign"; then
@@ -33,7 +33,10 @@ if ! grep -qx "$arch" <<<"$foreign"; then
 fi
 
 wanted=(libc6-dev libstdc++-12-dev libgpiod-dev libboost-program-options-dev libspdlog-dev
-        libfmt-dev libgtest-dev libcurl4-openssl-dev)
+        libfmt-dev libgtest-dev)
+# The static armel build has no etcd backend (a static binary cannot dlopen libcurl), so it
+# needs no libcurl and none of the thirty libraries behind it.
+[[ $arch == armel ]] || wanted+=(libcurl4-openssl-dev)
 # Architecture: all packages the build needs inside the sysroot too (CMake searches only there).
 wanted_all=(nlohmann-json3-dev)
 

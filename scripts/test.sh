@@ -6,6 +6,8 @@
 #             the kernel tier runs this build's guard against a real gpio-sim line
 #   arm64     the README's `cmake --workflow --preset rpi-arm64`: build, tests under qemu-aarch64, .deb
 #   armhf     the README's `cmake --workflow --preset rpi-armhf`: the same for 32-bit
+#   armv6     `cmake --workflow --preset rpi-armv6`: the static 32-bit build for every Pi (the
+#             armhf package), its tests under qemu-arm -cpu arm1176 (Pi 1/Zero) and -cpu cortex-a7
 #   package   the .deb of each build, checked with lintian
 #   kernel    real-kernel tier: gpio-sim under QEMU, amd64 and arm64 (tests/kernel)
 #   systemd   real systemd in a VM with the .deb installed (tests/systemd)
@@ -26,7 +28,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$PWD
-tiers=${SHOWGUARD_TIERS:-"host gpiod2 arm64 armhf package kernel systemd extra"}
+tiers=${SHOWGUARD_TIERS:-"host gpiod2 arm64 armhf armv6 package kernel systemd extra"}
 logs=$root/build-logs
 mkdir -p "$logs"
 # shellcheck source=build-lock.sh
@@ -134,7 +136,7 @@ configure_cross() {
 }
 
 build_cross() {
-	local arch=$1 preset=$2 dir=build-$1
+	local arch=$1 preset=$2 dir=${3:-build-$1}
 	cross_deps "$arch" && with_build_lock "$dir" configure_cross "$arch" "$preset"
 }
 
@@ -163,11 +165,11 @@ tier_gpiod2() {
 # CI lengths of stress, torture and chaos (CMakePresets.json); the long run is
 # rpi-arm64-long. The fallback sysroot, if any, was configured in by build_cross.
 cross_tier() {
-	local arch=$1 preset=$2 rc=0
-	build_cross "$arch" "$preset" || return 1
-	with_build_lock "build-$arch" cmake --workflow --preset "$preset" || rc=$?
-	tally "build-$arch" "$arch"
-	ls "build-$arch"/packages/*.deb 2>/dev/null || { echo "no .deb in build-$arch/packages"; rc=1; }
+	local arch=$1 preset=$2 dir=${3:-build-$1} rc=0
+	build_cross "$arch" "$preset" "$dir" || return 1
+	with_build_lock "$dir" cmake --workflow --preset "$preset" || rc=$?
+	tally "$dir" "$preset"
+	ls "$dir"/packages/*.deb 2>/dev/null || { echo "no .deb in $dir/packages"; rc=1; }
 	return $rc
 }
 
@@ -176,10 +178,69 @@ tier_arm64() { cross_tier arm64 rpi-arm64; }
 prepare_armhf() { build_cross armhf rpi-armhf; }
 tier_armhf() { cross_tier armhf rpi-armhf; }
 
+# The static ARMv6 build (toolchain/armv6-static.cmake). qemu-arm -cpu arm1176 is the Pi 1 /
+# Zero CPU and raises SIGILL on any instruction ARMv6 lacks, so every test that runs there is
+# also the check that the binary has none; a canary built for ARMv7 must die there. The whole
+# suite runs under arm1176 (as cross_tier does); the unit and integration tests again under
+# cortex-a7 (ARMv7, the Pi 2 and every later core in AArch32), reconfigured, not rebuilt.
+prepare_armv6() { build_cross armel rpi-armv6 build-armv6; }
+tier_armv6() {
+	local dir=build-armv6 canary rc=0 out
+	cross_tier armel rpi-armv6 "$dir" || rc=$?
+	[[ -x $dir/src/showguard ]] || return 1
+	file "$dir/src/showguard" | grep -q 'statically linked' || { echo "$dir/src/showguard is not static"; rc=1; }
+
+	canary=$(mktemp -d)
+	printf '%s\n' 'int main(void) { unsigned r; __asm__ volatile("movw %0, #0x1234" : "=r"(r)); return r != 0x1234; }' \
+		>"$canary/movw.c"
+	if arm-linux-gnueabi-gcc -march=armv7-a -marm -static -o "$canary/movw" "$canary/movw.c"; then
+		local v6=0 v7=0
+		qemu-arm -cpu arm1176 "$canary/movw" 2>/dev/null || v6=$?
+		qemu-arm -cpu cortex-a7 "$canary/movw" || v7=$?
+		# qemu-user dies of the SIGILL it reports: 132 is 128 + SIGILL.
+		if ((v6 == 132 && v7 == 0)); then
+			echo "canary: an ARMv7 instruction dies under arm1176 (132), runs under cortex-a7"
+			echo "1 passed, 0 failed"
+		else
+			echo "canary: arm1176 gave $v6 (want 132), cortex-a7 gave $v7 (want 0)"
+			echo "0 passed, 1 failed"
+			rc=1
+		fi
+	else
+		echo "0 passed, 1 failed"
+		rc=1
+	fi
+
+	# The issue's own check: a show runs under the ARMv6 CPU (the show itself is a host program).
+	out=$canary/ran
+	if qemu-arm -cpu arm1176 "$dir/src/showguard" --show starcourt --led term --lock-dir "$canary/locks" -- \
+		/bin/sh -c "echo \$SHOWGUARD_SHOW >$out" && [[ $(cat "$out") == starcourt ]]; then
+		echo "arm1176: showguard --show starcourt --led term ran its show"
+		echo "1 passed, 0 failed"
+	else
+		echo "0 passed, 1 failed"
+		rc=1
+	fi
+	rm -rf "$canary"
+
+	# The emulator is baked into the tests when CMake configures them, and into the unit tests'
+	# list when gtest_discover_tests runs them after linking: reconfigure and relink that one.
+	set_cpu() {
+		cmake "$dir" -DSHOWGUARD_QEMU_CPU="$1" >/dev/null && rm -f "$dir/tests/unit/showguard_unit_tests" &&
+			cmake --build "$dir" -j2 >/dev/null
+	}
+	echo "--- the unit and integration tests again under qemu-arm -cpu cortex-a7"
+	set_cpu cortex-a7 && ctest_dir "$dir" -L 'unit|integration' -LE stress || rc=$?
+	tally "$dir" "armv6 cortex-a7"
+	set_cpu arm1176 || rc=$?
+	return $rc
+}
+
 tier_package() {
 	command -v lintian >/dev/null || apt-get install -y -q --no-install-recommends -o DPkg::Lock::Timeout=600 lintian
 	local dir deb rc=0 p=0 f=0
-	for dir in build build-arm64 build-armhf; do
+	# The armhf package is the static ARMv6 build (build-armv6), not the ARMv7 build-armhf.
+	for dir in build build-arm64 build-armv6; do
 		[[ -f $dir/CMakeCache.txt ]] || continue
 		rm -rf "$dir/packages"
 		(cd "$dir" && cpack -B packages) >/dev/null || { echo "cpack failed in $dir"; rc=1; f=$((f + 1)); continue; }

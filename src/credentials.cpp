@@ -4,12 +4,11 @@
 #include <algorithm>
 #include <charconv>
 
-#include <grp.h>
-#include <pwd.h>
 #include <unistd.h>
 
 #include "showguard/error.hpp"
 #include "showguard/show_name.hpp"
+#include "showguard/user_db.hpp"
 
 namespace showguard {
 
@@ -31,48 +30,36 @@ Credentials resolve_credentials(const std::optional<std::string> &user, const st
 {
 	Credentials creds;
 	if (user) {
-		struct passwd *pw = nullptr;
-		if (auto id = numeric_id<uid_t>(*user))
-			pw = ::getpwuid(*id);
-		else
-			pw = ::getpwnam(user->c_str());
+		const auto id = numeric_id<uid_t>(*user);
+		const std::optional<UserEntry> pw = id ? find_user(*id) : find_user(std::string_view(*user));
 		if (!pw)
 			throw Error(ExitCode::no_user, "unknown user '" + printable(*user) + "' (--user)");
 		creds.change_user = true;
-		creds.uid = pw->pw_uid;
-		creds.gid = pw->pw_gid;
-		creds.user_name = pw->pw_name;
-		creds.home = pw->pw_dir;
-
-		int count = 32;
-		std::vector<gid_t> groups(static_cast<std::size_t>(count));
-		while (::getgrouplist(pw->pw_name, pw->pw_gid, groups.data(), &count) < 0)
-			groups.resize(static_cast<std::size_t>(count));
-		groups.resize(static_cast<std::size_t>(count));
-		creds.groups = std::move(groups);
+		creds.uid = pw->uid;
+		creds.gid = pw->gid;
+		creds.user_name = pw->name;
+		creds.home = pw->home;
+		creds.groups = groups_of(*pw);
 	}
 	if (group) {
-		struct group *gr = nullptr;
-		if (auto id = numeric_id<gid_t>(*group))
-			gr = ::getgrgid(*id);
-		else
-			gr = ::getgrnam(group->c_str());
+		const auto id = numeric_id<gid_t>(*group);
+		const std::optional<GroupEntry> gr = id ? find_group(*id) : find_group(std::string_view(*group));
 		if (!gr)
 			throw Error(ExitCode::no_user, "unknown group '" + printable(*group) + "' (--group)");
 		creds.change_group = true;
-		creds.gid = gr->gr_gid;
+		creds.gid = gr->gid;
 		if (!creds.change_user)
-			creds.groups = {gr->gr_gid};
-		else if (std::find(creds.groups.begin(), creds.groups.end(), gr->gr_gid) == creds.groups.end())
-			creds.groups.push_back(gr->gr_gid);
+			creds.groups = {gr->gid};
+		else if (std::find(creds.groups.begin(), creds.groups.end(), gr->gid) == creds.groups.end())
+			creds.groups.push_back(gr->gid);
 	}
 	return creds;
 }
 
 std::string current_user_name()
 {
-	if (struct passwd *pw = ::getpwuid(::geteuid()))
-		return pw->pw_name;
+	if (const std::optional<UserEntry> pw = find_user(::geteuid()))
+		return pw->name;
 	return std::to_string(::geteuid());
 }
 

@@ -4,6 +4,7 @@
 #include "libcurl.hpp"
 #include "showguard/error.hpp"
 #include "showguard/etcd_protocol.hpp"
+#include "showguard/guard_options.hpp"
 
 namespace showguard {
 
@@ -12,6 +13,11 @@ namespace {
 const Libcurl &curl() { return Libcurl::get(); }
 
 } // namespace
+
+const char *etcd_backend_missing() noexcept
+{
+	return nullptr;
+}
 
 struct EtcdClient::Request {
 	RequestId id = 0;

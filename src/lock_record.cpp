@@ -266,8 +266,12 @@ std::string format_iso8601(std::int64_t epoch_ms)
 
 std::int64_t now_epoch_ms()
 {
-	using namespace std::chrono;
-	return duration_cast<milliseconds>(system_clock::now().time_since_epoch()).count();
+	// clock_gettime() compiled here, not system_clock::now(): the static 32-bit
+	// build links Debian 12's armel libstdc++.a, built with a 32-bit time_t,
+	// whose now() fails after 2038 while this code has a 64-bit one.
+	struct timespec now{};
+	::clock_gettime(CLOCK_REALTIME, &now);
+	return static_cast<std::int64_t>(now.tv_sec) * 1000 + now.tv_nsec / 1000000;
 }
 
 } // namespace showguard

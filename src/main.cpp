@@ -4,8 +4,11 @@
 // to the documented exit codes.
 #include <cstdio>
 #include <chrono>
+#include <ctime>
 #include <exception>
 #include <system_error>
+
+#include <sys/types.h>
 
 #include <spdlog/spdlog.h>
 
@@ -18,6 +21,16 @@
 #include "showguard/show_status.hpp"
 #include "showguard/show_stop.hpp"
 #include "showguard/version.hpp"
+
+// Times and file offsets past 32 bits on 32-bit ARM too: records and leases
+// beyond 2038, large inode numbers in the lock dir. _TIME_BITS=64 needs
+// glibc 2.34 or later, and _FILE_OFFSET_BITS=64 with it.
+#if defined(_TIME_BITS) && _TIME_BITS == 64
+static_assert(sizeof(time_t) == 8, "_TIME_BITS=64 without a 64-bit time_t: glibc older than 2.34?");
+#endif
+#if defined(_FILE_OFFSET_BITS) && _FILE_OFFSET_BITS == 64
+static_assert(sizeof(off_t) == 8 && sizeof(ino_t) == 8, "_FILE_OFFSET_BITS=64 without a 64-bit off_t");
+#endif
 
 namespace {
 

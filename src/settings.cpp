@@ -223,6 +223,9 @@ void check_lock_backend(const Settings &settings, GuardOptions &g)
 {
 	if (g.lock_backend != LockBackend::etcd)
 		return;
+	// Before any of the cluster's options: fixing them would not help.
+	if (const char *missing = etcd_backend_missing())
+		throw Error(ExitCode::unavailable, missing);
 	// One error naming every option involved, from the file that set the
 	// last of them (a config error, 78), or a usage error (64) when all came
 	// from the command line.

@@ -16,6 +16,10 @@ enum class RestartPolicy { no, on_failure, always };
 // so that of several controllers exactly one runs the show.
 enum class LockBackend { local, etcd };
 
+// Why this build has no etcd backend (the fully static build cannot load
+// libcurl: src/etcd_client_static.cpp), or nullptr when it has one.
+[[nodiscard]] const char *etcd_backend_missing() noexcept;
+
 // Everything that says how one show is guarded, after the command line
 // (and configuration files) have been read and checked.
 struct GuardOptions {

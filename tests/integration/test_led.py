@@ -468,10 +468,12 @@ class LedCommandsTest(LedTestCase):
         lines = result.stdout.splitlines()
         self.assertEqual(lines[0].split(), ["NAME", "LED", "GPIO", "CHIP", "DESCRIPTION"])
         rows = {line[2:].split()[0]: line[2:].split(None, 3) for line in lines[1:] if not line.startswith("* this")}
-        self.assertEqual(sorted(rows), ["cm4", "generic", "pi3b", "pi400", "pi4b", "pi5", "zero2w"])
+        self.assertEqual(sorted(rows), ["cm4", "generic", "pi1bplus", "pi3b", "pi400", "pi4b", "pi5", "zero", "zero2w",
+                                        "zerow"])
         self.assertEqual(rows["pi5"][1:3], ["gpio:GPIO17", "pinctrl-rp1"])
         self.assertEqual(rows["pi4b"][1:3], ["gpio:GPIO17", "pinctrl-bcm2711"])
         self.assertEqual(rows["pi3b"][1:3], ["gpio:GPIO17", "pinctrl-bcm2835"])
+        self.assertEqual(rows["zerow"][1:3], ["gpio:GPIO17", "pinctrl-bcm2835"])
         self.assertEqual(rows["generic"][1:3], ["gpio:GPIO17", "any"])
         self.assertEqual(rows["pi5"][3], "Raspberry Pi 5")
 

@@ -115,6 +115,16 @@ class SecurityTest(GuardTestCase):
         self.assertEqual(result.stdout.split(), [str(nobody.pw_uid), "nobody", nobody.pw_dir])
         self.assertEqual(os.stat(self.lock_path("starcourt")).st_uid, 0)
 
+    @unittest.skipUnless(ROOT, "needs root to switch users")
+    def test_show_gets_the_users_groups_and_no_others(self):
+        # The guard's own groups (root's) must not leak into the show; the
+        # static build reads the groups from /etc/group, not through NSS.
+        result = self.run_guard("starcourt", ["id", "-G"], "--user", "nobody")
+        self.assertEqual(result.returncode, 0, result.stderr)
+        nobody = pwd.getpwnam("nobody")
+        self.assertEqual(sorted(result.stdout.split()),
+                         sorted({str(g) for g in os.getgrouplist("nobody", nobody.pw_gid)}))
+
     @unittest.skipUnless(ROOT, "needs root to switch groups")
     def test_show_runs_with_group(self):
         result = self.run_guard("starcourt", ["id", "-g"], "--group", "nogroup")

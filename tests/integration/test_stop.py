@@ -86,7 +86,17 @@ class StopTest(GuardTestCase):
             f"trap '' TERM; echo $$ > {self.path('pid')}; while :; do sleep 0.1; done"))
         show_pid = int(self.wait_file("pid"))
         record = os.path.join(self.lock_dir, "starcourt.state")
-        wait_for(lambda: "state=running" in open(record).read())
+
+        def running():
+            # The guard writes its record after the show starts: under emulation the show's
+            # pid file can come first.
+            try:
+                with open(record) as f:
+                    return "state=running" in f.read()
+            except FileNotFoundError:
+                return False
+
+        wait_for(running)
         guard.kill()
         guard.wait()
         impostor = self.give_pid_to_a_new_process(guard.pid)

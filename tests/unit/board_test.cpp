@@ -123,10 +123,24 @@ TEST(Board, TheShippedBoardsParse)
 			EXPECT_TRUE(b.model.starts_with("Raspberry Pi ")) << b.model;
 		}
 	}
-	EXPECT_EQ(count, 7u);
+	EXPECT_EQ(count, 10u);
 	EXPECT_EQ(read_board_file(dir / "pi5.conf").gpio_chip, "pinctrl-rp1");
 	EXPECT_EQ(read_board_file(dir / "pi4b.conf").gpio_chip, "pinctrl-bcm2711");
 	EXPECT_EQ(read_board_file(dir / "pi3b.conf").gpio_chip, "pinctrl-bcm2835");
+	// The ARMv6 boards, by the model strings their firmware reports: the Zero's
+	// file must not claim the Zero W or the Zero 2 W, nor the Zero W's the 2 W.
+	const BoardDefinition zero = read_board_file(dir / "zero.conf");
+	const BoardDefinition zerow = read_board_file(dir / "zerow.conf");
+	const BoardDefinition bplus = read_board_file(dir / "pi1bplus.conf");
+	EXPECT_TRUE(board_matches(zero, "Raspberry Pi Zero Rev 1.3"));
+	EXPECT_FALSE(board_matches(zero, "Raspberry Pi Zero W Rev 1.1"));
+	EXPECT_FALSE(board_matches(zero, "Raspberry Pi Zero 2 W Rev 1.0"));
+	EXPECT_TRUE(board_matches(zerow, "Raspberry Pi Zero W Rev 1.1"));
+	EXPECT_FALSE(board_matches(zerow, "Raspberry Pi Zero 2 W Rev 1.0"));
+	EXPECT_TRUE(board_matches(bplus, "Raspberry Pi Model B Plus Rev 1.2"));
+	EXPECT_FALSE(board_matches(bplus, "Raspberry Pi 3 Model B Plus Rev 1.3"));
+	for (const BoardDefinition *b : {&zero, &zerow, &bplus})
+		EXPECT_EQ(b->gpio_chip, "pinctrl-bcm2835");
 }
 
 TEST_F(BoardDir, FindsBoardsFirstInTheEnvironmentsDirectory)

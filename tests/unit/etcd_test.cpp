@@ -9,6 +9,7 @@
 #include "showguard/command_line.hpp"
 #include "showguard/error.hpp"
 #include "showguard/etcd_protocol.hpp"
+#include "showguard/guard_options.hpp"
 #include "showguard/lease_keeper.hpp"
 
 using namespace showguard;
@@ -46,6 +47,27 @@ GuardOptions options_of(std::vector<const char *> args)
 }
 
 } // namespace
+
+// The fully static build has no etcd backend: asking for it is one error
+// naming the build, exit 69, before any of the cluster's options is looked
+// at. Every other build accepts the same command line.
+TEST(EtcdOptions, ABuildWithoutTheBackendSaysSo)
+{
+	std::string message;
+	const ExitCode code = error_code_of({"--show", "s", "--config", "/dev/null", "--lock-backend", "etcd",
+					     "--etcd-endpoints", "http://127.0.0.1:2379"},
+					    &message);
+	if (!etcd_backend_missing()) {
+		EXPECT_EQ(code, ExitCode::ok) << message;
+		return;
+	}
+	EXPECT_EQ(code, ExitCode::unavailable);
+	EXPECT_EQ(message, etcd_backend_missing());
+	EXPECT_NE(message.find("this build of showguard (static"), std::string::npos) << message;
+	EXPECT_EQ(message.find('\n'), std::string::npos) << message;
+	// Also without endpoints: the missing backend, not the missing option.
+	EXPECT_EQ(error_code_of({"--show", "s", "--config", "/dev/null", "--lock-backend", "etcd"}), ExitCode::unavailable);
+}
 
 TEST(EtcdProtocol, Base64RoundTripsEveryLength)
 {
@@ -222,6 +244,8 @@ TEST(LeaseTiming, KillTimeoutMustFitInsideTheLease)
 
 TEST(EtcdOptions, BackendOptionsParseAndDeriveTheKillTimeout)
 {
+	if (const char *missing = etcd_backend_missing())
+		GTEST_SKIP() << missing;
 	const GuardOptions local = options_of({"--show", "s"});
 	EXPECT_EQ(local.lock_backend, LockBackend::local);
 	EXPECT_EQ(local.kill_timeout, 10s);
@@ -242,6 +266,8 @@ TEST(EtcdOptions, BackendOptionsParseAndDeriveTheKillTimeout)
 
 TEST(EtcdOptions, BadValuesNameTheOption)
 {
+	if (const char *missing = etcd_backend_missing())
+		GTEST_SKIP() << missing;
 	std::string message;
 	EXPECT_EQ(error_code_of({"--show", "s", "--lock-backend", "zookeeper"}, &message), ExitCode::usage);
 	EXPECT_NE(message.find("--lock-backend"), std::string::npos) << message;
@@ -262,6 +288,8 @@ TEST(EtcdOptions, BadValuesNameTheOption)
 
 TEST(EtcdOptions, AKillTimeoutThatDoesNotFitInAFileIsAConfigError)
 {
+	if (const char *missing = etcd_backend_missing())
+		GTEST_SKIP() << missing;
 	char tmpl[] = "/tmp/showguard-etcd-test-XXXXXX";
 	const std::filesystem::path dir = ::mkdtemp(tmpl);
 	const std::string conf = (dir / "showguard.conf").string();
