@@ -13,6 +13,7 @@
 
 #include "showguard/error.hpp"
 #include "showguard/show_name.hpp"
+#include "showguard/signals.hpp"
 
 namespace showguard {
 
@@ -36,8 +37,12 @@ struct ChildReport {
 }
 
 [[noreturn]] void run_child(const LaunchSpec &spec, char *const argv[], char *const envp[], int pipe_fd,
-			    pid_t guard_pid) noexcept
+			    pid_t guard_pid, bool own_group) noexcept
 {
+	// Here and in the parent (whichever runs first), as shells do, so that
+	// no group signal aimed at the guard reaches the show once it runs.
+	if (own_group)
+		(void)::setpgid(0, 0);
 	const Credentials &c = spec.credentials;
 	if (c.change_user || c.change_group) {
 		if (::setgroups(c.groups.size(), c.groups.data()) < 0 || ::setgid(c.gid) < 0)
@@ -121,11 +126,14 @@ ShowProcess ShowProcess::launch(const LaunchSpec &spec)
 	UniqueFd write_end(pipe_fds[1]);
 
 	const pid_t guard_pid = ::getpid();
+	const bool own_group = !in_terminal_foreground();
 	const pid_t pid = ::fork();
 	if (pid < 0)
 		throw_errno(ExitCode::os_error, "cannot start " + spec.program);
 	if (pid == 0)
-		run_child(spec, argv.data(), envp.data(), write_end.get(), guard_pid);
+		run_child(spec, argv.data(), envp.data(), write_end.get(), guard_pid, own_group);
+	if (own_group)
+		(void)::setpgid(pid, pid);
 
 	write_end.reset();
 	// The child is ours and not yet reaped, so this pid cannot have been

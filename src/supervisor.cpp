@@ -300,25 +300,30 @@ void Supervisor::handle_signal(const signalfd_siginfo &info)
 		return;
 	}
 
-	if (from_terminal(info)) {
-		// The terminal sent this to its whole foreground process group, so
-		// the show has it already; forwarding would deliver it twice. What
-		// the show does with it is its own choice, but the user asked for an
-		// end: no restart afterwards, and nothing left to wait for between runs.
+	const bool terminal = from_terminal(info);
+	if (terminal) {
+		// What the show does with the terminal's signal is its own choice,
+		// but the user asked for an end: no restart afterwards, and nothing
+		// left to wait for between runs.
 		spdlog::debug("show {}: SIG{} from the terminal", options_.show, signal_name(signo));
 		if (signo == SIGINT || signo == SIGQUIT || signo == SIGHUP) {
 			stop_requested_ = true;
-			if (state_ == ShowState::restart_wait)
+			if (state_ == ShowState::restart_wait) {
 				finish(128 + signo);
+				return;
+			}
 		}
-		return;
+		// The show is asked once: by the terminal if it is in the group the
+		// terminal signalled, else by the guard.
+		if (!show_ || reached_the_show(info, ::getpgrp(), ::getpgid(show_->pid())))
+			return;
 	}
 
 	if (show_) {
 		spdlog::info("show {}: forwarding SIG{} to pid {}", options_.show, signal_name(signo), show_->pid());
 		(void)show_->signal(signo);
 	}
-	if (is_stop_signal(signo))
+	if (!terminal && is_stop_signal(signo))
 		request_stop(signo);
 }
 
