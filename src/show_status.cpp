@@ -16,6 +16,7 @@
 #include "showguard/proc_locks.hpp"
 #include "showguard/show_lock.hpp"
 #include "showguard/show_name.hpp"
+#include "showguard/terminal_text.hpp"
 #include "showguard/unique_fd.hpp"
 
 #include <spdlog/spdlog.h>
@@ -212,8 +213,17 @@ std::string format_uptime(std::int64_t ms)
 	return buf;
 }
 
-std::string align_columns(const std::vector<std::vector<std::string>> &rows)
+std::string align_columns(const std::vector<std::vector<std::string>> &raw_rows)
 {
+	// Every cell may hold what another process wrote (a command line, a host
+	// name from etcd): escaped, none can forge a row or drive the terminal.
+	std::vector<std::vector<std::string>> rows;
+	rows.reserve(raw_rows.size());
+	for (const auto &raw : raw_rows) {
+		auto &row = rows.emplace_back();
+		for (const auto &cell : raw)
+			row.push_back(terminal_safe(cell));
+	}
 	std::vector<std::size_t> width;
 	for (const auto &row : rows) {
 		width.resize(std::max(width.size(), row.size()), 0);

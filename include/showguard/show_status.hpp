@@ -45,7 +45,8 @@ struct ShowStatus {
 
 // "3m05s", "2h10m", "1d04h".
 [[nodiscard]] std::string format_uptime(std::int64_t ms);
-// Rows as left-aligned columns two spaces apart, one line each.
+// Rows as left-aligned columns two spaces apart, one line each, every cell
+// escaped with terminal_safe().
 [[nodiscard]] std::string align_columns(const std::vector<std::vector<std::string>> &rows);
 
 [[nodiscard]] std::string format_status_table(const std::vector<ShowStatus> &shows, std::int64_t now_ms);

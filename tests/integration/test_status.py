@@ -133,6 +133,23 @@ class StatusTest(GuardTestCase):
         guard.terminate()
         guard.wait()
 
+    def test_table_escapes_what_the_show_brought(self):
+        # The command line is the show's: a newline would forge a row, ESC and
+        # CR would drive the operator's terminal.
+        forged = "x\nforged    running  1  -  -  -  0  -  evil\r\x1b[31m\x1b[2K"
+        guard = self.start("starcourt", ["sh", "-c", "echo $$ > " + self.path("pid") + "; exec sleep 30", forged])
+        self.wait_file("pid")
+        record = os.path.join(self.lock_dir, "starcourt.state")
+        wait_for(lambda: os.path.exists(record) and "state=running" in open(record).read())
+        result = self.status()
+        self.assertEqual(result.returncode, 0, result.stderr)
+        self.assertEqual(len(result.stdout.splitlines()), 2, result.stdout)
+        self.assertNotIn("\x1b", result.stdout)
+        self.assertNotIn("\r", result.stdout)
+        self.assertIn("x\\nforged", result.stdout)
+        guard.terminate()
+        guard.wait()
+
     def test_prometheus_textfile(self):
         guard, _ = self.start_running("starcourt")
         self.run_guard("other", self.sh("exit 2"))
