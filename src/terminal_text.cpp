@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 #include "showguard/terminal_text.hpp"
 
+#include <algorithm>
 #include <cstdio>
 
 namespace showguard {
@@ -11,6 +12,8 @@ namespace {
 // Overlong forms, surrogates and code points past U+10FFFF are invalid.
 std::size_t utf8_length(std::string_view text, char32_t &code_point)
 {
+	if (text.empty())
+		return 0;
 	const auto byte = [&](std::size_t i) { return static_cast<unsigned char>(text[i]); };
 	const unsigned char lead = byte(0);
 	std::size_t length;
@@ -103,10 +106,16 @@ std::string terminal_fragment(std::string_view text, std::size_t max_bytes)
 {
 	if (text.size() <= max_bytes)
 		return terminal_safe(text);
-	std::size_t end = max_bytes;
-	// Back up to the start of a character: continuation bytes are 10xxxxxx.
-	while (end > 0 && (static_cast<unsigned char>(text[end]) & 0xc0u) == 0x80u)
-		--end;
+	// Whole characters only: a valid UTF-8 sequence is one unit, any other
+	// byte is one of its own.
+	std::size_t end = 0;
+	for (;;) {
+		char32_t code_point = 0;
+		const std::size_t length = std::max<std::size_t>(utf8_length(text.substr(end), code_point), 1);
+		if (end + length > max_bytes)
+			break;
+		end += length;
+	}
 	return terminal_safe(text.substr(0, end)) + "...";
 }
 

@@ -46,4 +46,6 @@ TEST(TerminalText, FragmentsAreBoundedAndEscaped)
 	EXPECT_EQ(terminal_fragment("\x1b[2Kabcdef", 4), "\\x1b[2K...");
 	// Never cut inside a character: "ä" is two bytes.
 	EXPECT_EQ(terminal_fragment("a\xc3\xa4" "b", 2), "a...");
+	// Bytes that are no UTF-8 count one each.
+	EXPECT_EQ(terminal_fragment("\x80\x81\x82\x83", 2), "\\x80\\x81...");
 }
