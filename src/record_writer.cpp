@@ -48,8 +48,10 @@ void RecordWriter::show_changed(const ShowEvent &event)
 {
 	// The first event comes right after the show is started, with the lock
 	// just taken: that is when this holder's run began.
-	if (show_.since_ms == 0)
+	if (show_.since_ms == 0) {
 		show_.since_ms = now_epoch_ms();
+		show_.since_boot_ms = now_boot_ms();
+	}
 	show_.state = event.state == ShowState::finished ? "free" : to_string(event.state);
 	show_.show_pid = event.show_pid;
 	show_.restarts = event.restarts;

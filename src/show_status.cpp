@@ -91,6 +91,10 @@ ShowStatus status_of(const LockDir &dir, LockKind kind, const std::string &name,
 			s.phase = guard_gone ? "stopping" : record->state;
 			s.show_pid = !guard_gone || has_file_open(record->show_pid, st.st_dev, st.st_ino) ? record->show_pid : 0;
 			s.since_ms = record->since_ms;
+			// The wall clock may have been stepped since (NTP on a Pi
+			// without an RTC): measure on the clock that never jumps.
+			if (record->since_boot_ms > 0)
+				s.uptime_ms = std::max<std::int64_t>(now_boot_ms() - record->since_boot_ms, 0);
 			s.restarts = record->restarts;
 		} else {
 			s.phase = "running";
@@ -150,6 +154,13 @@ void append_json_string(std::string &out, std::string_view text)
 	}
 	out.append(text, plain);
 	out += '"';
+}
+
+// Measured at collection on CLOCK_BOOTTIME, or else (a record of an older
+// guard) by the wall clock, never negative.
+std::int64_t uptime_of(const ShowStatus &s, std::int64_t now_ms)
+{
+	return s.uptime_ms ? *s.uptime_ms : std::max<std::int64_t>(now_ms - s.since_ms, 0);
 }
 
 std::string state_word(const ShowStatus &s)
@@ -292,7 +303,7 @@ std::string format_status_table(const std::vector<ShowStatus> &shows, std::int64
 		rows.push_back({name, state, s.guard_pid ? std::to_string(s.guard_pid) : "-",
 				s.show_pid ? std::to_string(s.show_pid) : "-",
 				s.running && s.since_ms ? format_iso8601(s.since_ms) : "-",
-				s.running && s.since_ms ? format_uptime(now_ms - s.since_ms) : "-",
+				s.running && s.since_ms ? format_uptime(uptime_of(s, now_ms)) : "-",
 				s.running ? std::to_string(s.restarts) : "-", last, command.empty() ? "-" : command});
 	}
 	return align_columns(rows);
@@ -336,7 +347,7 @@ std::string format_status_json(const std::vector<ShowStatus> &shows, std::int64_
 		number_or_null("show_pid", s.show_pid > 0, s.show_pid);
 		const bool since = s.running && s.since_ms;
 		string_or_null("since", since, since ? format_iso8601(s.since_ms) : "");
-		number_or_null("uptime_seconds", since, (now_ms - s.since_ms) / 1000);
+		number_or_null("uptime_seconds", since, uptime_of(s, now_ms) / 1000);
 		string_or_null("host", !s.host.empty(), s.host);
 		string_or_null("user", !s.user.empty(), s.user);
 		string_or_null("command", !s.command.empty(), s.command);
@@ -379,6 +390,8 @@ std::string format_status_prometheus(const std::vector<ShowStatus> &shows)
 	};
 	const Metric up{"showguard_show_up", "Whether the show's lock is held (1) or free (0)."};
 	const Metric since{"showguard_show_since_seconds", "When the current holder took the lock, Unix time."};
+	const Metric uptime{"showguard_show_uptime_seconds",
+			    "How long the current holder has held the lock, on a clock that never jumps."};
 	const Metric restarts{"showguard_show_restarts", "Restarts of the show in the current run."};
 	const Metric last_exit{"showguard_show_last_exit_status", "Exit status of the show's last run."};
 	const Metric last_exit_time{"showguard_show_last_exit_time_seconds", "When the show's last run ended."};
@@ -405,6 +418,9 @@ std::string format_status_prometheus(const std::vector<ShowStatus> &shows)
 	metric(up, [](const ShowStatus &s) { return std::optional<std::string>(s.running ? "1" : "0"); });
 	metric(since, [&](const ShowStatus &s) {
 		return s.running && s.since_ms ? std::optional<std::string>(seconds(s.since_ms)) : std::nullopt;
+	});
+	metric(uptime, [&](const ShowStatus &s) {
+		return s.running && s.uptime_ms ? std::optional<std::string>(seconds(*s.uptime_ms)) : std::nullopt;
 	});
 	metric(restarts, [](const ShowStatus &s) {
 		return s.running ? std::optional<std::string>(std::to_string(s.restarts)) : std::nullopt;

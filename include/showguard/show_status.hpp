@@ -25,7 +25,8 @@ struct ShowStatus {
 	std::string phase;         // starting, running, stopping, restarting (while held)
 	pid_t guard_pid = 0;
 	pid_t show_pid = 0;
-	std::int64_t since_ms = 0;
+	std::int64_t since_ms = 0;       // wall clock, for people
+	std::optional<std::int64_t> uptime_ms; // on CLOCK_BOOTTIME, when the record allows
 	std::string host;
 	std::string user;
 	std::string command;

@@ -150,6 +150,39 @@ class StatusTest(GuardTestCase):
         guard.terminate()
         guard.wait()
 
+    def rewrite_record(self, show, **fields):
+        """Replaces fields of a show's record as a guard would (write, rename)."""
+        path = os.path.join(self.lock_dir, show + ".state")
+        lines = open(path).read().splitlines()
+        text = "".join(f"{key}={fields[key]}\n" if key in fields else line + "\n"
+                       for line in lines for key in [line.partition("=")[0]])
+        with open(path + ".edit", "w") as f:
+            f.write(text)
+        os.chmod(path + ".edit", 0o644)
+        os.rename(path + ".edit", path)
+
+    def test_uptime_does_not_follow_a_stepped_wall_clock(self):
+        # A Pi has no RTC: the wall clock that stamped `since` may be stepped
+        # by hours afterwards. Stepping it for real would disturb the machine;
+        # moving the record's wall-clock stamp is the same thing seen from
+        # status. Its uptime must stay that of the show, a few seconds.
+        guard, _ = self.start_running("starcourt")
+        now_ms = int(time.time() * 1000)
+        for shift_ms in (-4 * 3600 * 1000, 2 * 3600 * 1000):
+            self.rewrite_record("starcourt", since_ms=now_ms + shift_ms)
+            s = self.status_json()[("show", "starcourt")]
+            self.assertEqual(datetime.fromisoformat(s["since"]).timestamp(), (now_ms + shift_ms) // 1000)
+            self.assertGreaterEqual(s["uptime_seconds"], 0)
+            self.assertLess(s["uptime_seconds"], 30, s)
+            row = [l for l in self.status().stdout.splitlines() if l.startswith("starcourt ")][0]
+            self.assertRegex(row, r"  \d+s  ", row)  # seconds, not 4h00m
+            text = self.status("--format", "prometheus").stdout
+            uptime = [l for l in text.splitlines() if l.startswith('showguard_show_uptime_seconds{show="starcourt"}')]
+            self.assertEqual(len(uptime), 1, text)
+            self.assertLess(float(uptime[0].split()[1]), 30)
+        guard.terminate()
+        guard.wait()
+
     def test_prometheus_textfile(self):
         guard, _ = self.start_running("starcourt")
         self.run_guard("other", self.sh("exit 2"))

@@ -128,3 +128,21 @@ TEST_F(StatusJson, TheTableEscapesEveryField)
 	EXPECT_NE(table.find("evil\\r\\x1b[31m\\x1b[2K"), std::string::npos) << table;
 	EXPECT_NE(table.find("(show x\\ny)"), std::string::npos) << table;
 }
+
+TEST_F(StatusJson, UptimeIsMeasuredOnTheClockThatNeverJumps)
+{
+	// since is wall time (here: stepped far behind); the uptime measured on
+	// CLOCK_BOOTTIME at collection wins over now - since.
+	ShowStatus s;
+	s.name = "starcourt";
+	s.known = true;
+	s.running = true;
+	s.phase = "running";
+	s.since_ms = 1000;
+	s.uptime_ms = 7'500;
+	const std::string json = format_status_json({s}, 4 * 3600 * 1000);
+	EXPECT_NE(json.find("\"uptime_seconds\": 7,"), std::string::npos) << json;
+	EXPECT_NE(format_status_table({s}, 4 * 3600 * 1000).find("  7s  "), std::string::npos);
+	EXPECT_NE(format_status_prometheus({s}).find("showguard_show_uptime_seconds{show=\"starcourt\"} 7.500\n"),
+		  std::string::npos);
+}
