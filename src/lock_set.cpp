@@ -130,7 +130,8 @@ std::vector<int> LockSet::fds() const
 }
 
 LockSet::Result LockSet::acquire(std::optional<Duration> wait, SignalFd &signals,
-				 const std::function<void(const ShowLock &)> &on_wait)
+				 const std::function<void(const ShowLock &)> &on_wait,
+				 const std::function<void()> &before_release)
 {
 	std::optional<Clock::time_point> deadline;
 	if (wait && *wait < max_duration)
@@ -154,9 +155,13 @@ LockSet::Result LockSet::acquire(std::optional<Duration> wait, SignalFd &signals
 			case Wait::acquired:
 				break;
 			case Wait::timed_out:
+				if (taken > 0 && before_release)
+					before_release();
 				release_taken();
 				return {Outcome::timed_out, &lock, 0};
 			case Wait::interrupted:
+				if (taken > 0 && before_release)
+					before_release();
 				release_taken();
 				return {Outcome::interrupted, &lock, signo};
 			}

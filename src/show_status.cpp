@@ -419,6 +419,15 @@ std::string format_status_prometheus(const std::vector<ShowStatus> &shows)
 	metric(since, [&](const ShowStatus &s) {
 		return s.running && s.since_ms ? std::optional<std::string>(seconds(s.since_ms)) : std::nullopt;
 	});
+	// The phase of a held lock as a label, the one line of each show set to 1
+	// (starting, running, restarting, stopping, or waiting: holding the
+	// show's lock while waiting for a resource or the etcd lock).
+	out += "# HELP showguard_show_phase What the holder of the lock is doing.\n"
+	       "# TYPE showguard_show_phase gauge\n";
+	for (const auto &s : shows)
+		if (s.known && s.running)
+			out += std::string("showguard_show_phase{") + (s.kind == LockKind::resource ? "resource" : "show") +
+			       "=\"" + prometheus_label(s.name) + "\",phase=\"" + prometheus_label(s.phase) + "\"} 1\n";
 	metric(uptime, [&](const ShowStatus &s) {
 		return s.running && s.uptime_ms ? std::optional<std::string>(seconds(*s.uptime_ms)) : std::nullopt;
 	});

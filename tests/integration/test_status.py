@@ -183,6 +183,32 @@ class StatusTest(GuardTestCase):
         guard.terminate()
         guard.wait()
 
+    def test_a_guard_waiting_for_a_resource_is_phase_waiting_in_every_format(self):
+        holder, _ = self.start_running("lobby", "--resource", "dmx1")
+        self.run_guard("stage", self.sh("exit 4"))  # a last run to keep
+        waiter = self.start("stage", self.sh("echo started > " + self.path("stage-ran") + "; sleep 30"),
+                            "--resource", "dmx1", "--wait")
+        wait_for(lambda: self.status_json()[("show", "stage")]["phase"] == "waiting",
+                 message="stage to be phase waiting")
+        # The kernel: stage's lock is held, by the waiter; its show never ran.
+        self.assertTrue(lock_is_held(self.lock_path("stage")))
+        self.assertFalse(os.path.exists(self.path("stage-ran")))
+        s = self.status_json()[("show", "stage")]
+        self.assertEqual((s["state"], s["phase"], s["guard_pid"], s["show_pid"]),
+                         ("running", "waiting", waiter.pid, None))
+        row = [l for l in self.status().stdout.splitlines() if l.startswith("stage ")][0]
+        self.assertIn("running (waiting)", row)
+        text = self.status("--format", "prometheus").stdout
+        self.assertIn('showguard_show_phase{show="stage",phase="waiting"} 1', text)
+        self.assertIn('showguard_show_phase{show="lobby",phase="running"} 1', text)
+        # Given up, the record is the last run's again.
+        waiter.terminate()
+        self.assertEqual(waiter.wait(10), 143)
+        s = self.status_json()[("show", "stage")]
+        self.assertEqual((s["state"], s["last_exit"]["status"]), ("free", 4))
+        holder.terminate()
+        holder.wait()
+
     def test_prometheus_textfile(self):
         guard, _ = self.start_running("starcourt")
         self.run_guard("other", self.sh("exit 2"))
