@@ -70,12 +70,20 @@ std::vector<std::string> show_environment(const GuardOptions &options, const Cre
 
 std::string describe_holder(const LockDir &dir, const ShowLock &lock)
 {
-	const std::optional<pid_t> kernel_pid = ProcLocks::read().holder(lock.device(), lock.inode());
+	const ProcLocks locks = ProcLocks::read();
+	const std::optional<pid_t> kernel_pid = locks.holder(lock.device(), lock.inode());
 	const std::optional<LockRecord> record = read_record(dir, lock.name());
 	std::string text;
 	const bool record_matches = record && record->guard_pid > 0 && record->state != "free" &&
 				    (!kernel_pid || *kernel_pid == record->guard_pid);
-	if (record_matches) {
+	if (!kernel_pid && locks.marked(lock.device(), lock.inode())) {
+		// The record's pids are another namespace's: none is named.
+		text = "held by a guard outside this PID namespace";
+		if (record_matches && !record->user.empty())
+			text += " as " + record->user;
+		if (record_matches)
+			text += " since " + format_iso8601(record->since_ms);
+	} else if (record_matches) {
 		if (lock.kind() == LockKind::resource && !record->held_by.empty())
 			text = "held by show " + record->held_by + " (guard pid " + std::to_string(record->guard_pid);
 		else

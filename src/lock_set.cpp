@@ -140,7 +140,7 @@ LockSet::Result LockSet::acquire(std::optional<Duration> wait, SignalFd &signals
 	std::size_t taken = 0;
 	auto release_taken = [&] {
 		for (std::size_t i = 0; i < taken; ++i)
-			(void)::flock(locks_[i].fd(), LOCK_UN);
+			locks_[i].unlock();
 	};
 
 	for (auto &lock : locks_) {

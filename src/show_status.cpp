@@ -61,12 +61,15 @@ ShowStatus status_of(const LockDir &dir, LockKind kind, const std::string &name,
 
 	std::optional<pid_t> holder;
 	bool guard_gone = false;
+	bool held_elsewhere = false; // by a guard outside this PID namespace
 	struct stat st;
 	const std::string lock_file = lock_file_name(name);
 	if (::fstatat(dir.fd(), lock_file.c_str(), &st, AT_SYMLINK_NOFOLLOW) == 0) {
 		s.known = true;
-		if (S_ISREG(st.st_mode))
+		if (S_ISREG(st.st_mode)) {
 			holder = locks.holder(st.st_dev, st.st_ino);
+			held_elsewhere = !holder && locks.marked(st.st_dev, st.st_ino);
+		}
 		// The kernel keeps naming a guard killed outright while its show's
 		// processes, which inherited the lock, wind down (or a daemon the
 		// show left keeps it): held, but by nobody who answers to that pid.
@@ -80,7 +83,19 @@ ShowStatus status_of(const LockDir &dir, LockKind kind, const std::string &name,
 		s.resources = record->resources;
 		s.held_by = record->held_by;
 	}
-	s.running = holder.has_value();
+	s.running = holder.has_value() || held_elsewhere;
+	if (held_elsewhere) {
+		// Its pids are another namespace's: none is named. The record can
+		// only be taken at its word.
+		s.phase = record && record->state != "free" ? record->state : "running";
+		if (record && record->state != "free") {
+			s.since_ms = record->since_ms;
+			if (record->since_boot_ms > 0)
+				s.uptime_ms = std::max<std::int64_t>(now_boot_ms() - record->since_boot_ms, 0);
+			s.restarts = record->restarts;
+		}
+		return s;
+	}
 
 	// The record speaks for the holder only if the kernel names the same
 	// guard (flock's pid is the guard's); otherwise it is stale.
