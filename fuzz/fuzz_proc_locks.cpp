@@ -22,5 +22,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t *data, std::size_t size
 	const ProcLocks locks = ProcLocks::parse(text);
 	if (const auto pid = locks.holder(::makedev(key[0] & 0xfff, key[1] & 0xfffff), key[2]))
 		fuzz::check(text.find("FLOCK") != std::string_view::npos, "a holder from text without a FLOCK line");
+	if (locks.marked(::makedev(key[0] & 0xfff, key[1] & 0xfffff), key[2]))
+		fuzz::check(text.find("OFDLCK") != std::string_view::npos, "a marker from text without an OFDLCK line");
 	return 0;
 }

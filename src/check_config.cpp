@@ -21,8 +21,18 @@ namespace showguard {
 namespace {
 
 // Reads and checks one file; returns its settings and appends problems.
-Settings check_file(const std::filesystem::path &path, std::vector<std::string> &problems)
+// A file found in config_dir must not be a symlink out of it.
+Settings check_file(const std::filesystem::path &path, const std::optional<std::filesystem::path> &config_dir,
+		    std::vector<std::string> &problems)
 {
+	if (config_dir) {
+		try {
+			refuse_symlink_out_of(path, *config_dir);
+		} catch (const Error &e) {
+			problems.push_back(e.what());
+			return {};
+		}
+	}
 	// The guard's own reader: a FIFO, a device or a huge file is a problem
 	// of that file, not a hang or an exhausted memory.
 	Settings settings = read_config_file(path, problems);
@@ -113,11 +123,14 @@ int run_check_config(const CommandLine &cl)
 
 	Settings global;
 	std::optional<std::filesystem::path> global_path = cl.config_file;
-	if (!global_path && ::access(default_config_file, F_OK) == 0)
+	std::optional<std::filesystem::path> global_dir;
+	if (!global_path && ::access(default_config_file, F_OK) == 0) {
 		global_path = default_config_file;
+		global_dir = default_config_dir;
+	}
 	if (global_path) {
 		const std::size_t before = problems.size();
-		global = check_file(*global_path, problems);
+		global = check_file(*global_path, global_dir, problems);
 		report(*global_path, before);
 	}
 
@@ -138,13 +151,14 @@ int run_check_config(const CommandLine &cl)
 			shows.insert(stem);
 		}
 	}
+	const std::filesystem::path config_dir = cl.config_dir.value_or(default_config_dir);
 	for (const auto &show : shows) {
-		const std::filesystem::path path = show_config_path(cl.config_dir.value_or(default_config_dir), show);
+		const std::filesystem::path path = show_config_path(config_dir, show);
 		const std::size_t before = problems.size();
 		if (::access(path.c_str(), F_OK) != 0) {
 			problems.push_back(path.string() + ": no such show file");
 		} else {
-			const Settings own = check_file(path, problems);
+			const Settings own = check_file(path, config_dir, problems);
 			if (problems.size() == before)
 				check_show(show, path, global, own, problems);
 		}

@@ -372,8 +372,10 @@ Settings load_global_settings(const CommandLine &cl)
 {
 	if (cl.config_file)
 		return read_config_file(*cl.config_file);
-	if (::access(default_config_file, F_OK) == 0)
+	if (::access(default_config_file, F_OK) == 0) {
+		refuse_symlink_out_of(default_config_file, default_config_dir);
 		return read_config_file(default_config_file);
+	}
 	return {};
 }
 
@@ -381,10 +383,12 @@ GuardOptions load_show_options(const CommandLine &cl)
 {
 	Settings settings = load_global_settings(cl);
 	if (!cl.show.empty()) {
-		const std::filesystem::path show_file =
-			show_config_path(cl.config_dir.value_or(default_config_dir), cl.show);
-		if (::access(show_file.c_str(), F_OK) == 0)
+		const std::filesystem::path config_dir = cl.config_dir.value_or(default_config_dir);
+		const std::filesystem::path show_file = show_config_path(config_dir, cl.show);
+		if (::access(show_file.c_str(), F_OK) == 0) {
+			refuse_symlink_out_of(show_file, config_dir);
 			overlay(settings, read_config_file(show_file));
+		}
 	}
 	overlay(settings, cl.settings);
 

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 #include "showguard/config_file.hpp"
 
+#include <algorithm>
 #include <cerrno>
 #include <fstream>
 #include <sstream>
@@ -11,6 +12,7 @@
 
 #include "showguard/error.hpp"
 #include "showguard/show_name.hpp"
+#include "showguard/terminal_text.hpp"
 #include "showguard/unique_fd.hpp"
 
 namespace showguard {
@@ -29,6 +31,11 @@ std::string_view trim(std::string_view s)
 	return s.substr(first, last - first + 1);
 }
 
+// A line that is no setting is quoted in its error only this far, escaped:
+// enough to find it, too little to print a file that is no config file
+// (a key, a password hash) into a terminal or a log.
+constexpr std::size_t max_quoted = 32;
+
 // Parses one line into settings; returns the problem, or "" if none.
 std::string parse_line(std::string_view line, const std::string &origin, Settings &settings)
 {
@@ -40,16 +47,16 @@ std::string parse_line(std::string_view line, const std::string &origin, Setting
 	if (text.empty() || text.front() == '#' || text.front() == ';')
 		return {};
 	if (text.front() == '[')
-		return "sections like " + printable(text) + " are not used; write key = value lines only";
+		return "sections like " + terminal_fragment(text, max_quoted) + " are not used; write key = value lines only";
 	const auto eq = text.find('=');
 	if (eq == std::string_view::npos)
-		return "expected 'key = value', found '" + printable(text) + "'";
+		return "expected 'key = value', found '" + terminal_fragment(text, max_quoted) + "'";
 	const std::string key(trim(text.substr(0, eq)));
 	const std::string value(trim(text.substr(eq + 1)));
 	if (key.empty())
 		return "missing key before '='";
 	if (!is_config_key(key))
-		return "unknown key '" + printable(key) + "'" +
+		return "unknown key '" + terminal_fragment(key, max_quoted) + "'" +
 		       (key == "show" ? " (the show is named by the file or --show)" : "");
 	if (value.empty() && key != "wait")
 		return "missing value for " + key;
@@ -135,6 +142,34 @@ Settings read_config_file(const std::filesystem::path &path, std::vector<std::st
 		return {};
 	}
 	return parse_config_text(text, path.string(), problems);
+}
+
+void refuse_symlink_out_of(const std::filesystem::path &path, const std::filesystem::path &config_dir)
+{
+	struct stat st;
+	if (::lstat(path.c_str(), &st) < 0 || !S_ISLNK(st.st_mode))
+		return;
+	// A symlink within the config dir (or its shows/, wherever that is) is
+	// the admin's own arrangement. One that leads out of it would make the
+	// guard, and check-config's messages, read a file nobody reviewed as
+	// configuration: /etc/shadow is a link away for anyone who can write
+	// the shows directory.
+	std::error_code ec;
+	const std::filesystem::path target = std::filesystem::weakly_canonical(path, ec);
+	auto inside = [&](const std::filesystem::path &dir) {
+		std::error_code dir_ec;
+		const std::filesystem::path base = std::filesystem::weakly_canonical(dir, dir_ec);
+		if (dir_ec)
+			return false;
+		const auto [end, _] = std::mismatch(base.begin(), base.end(), target.begin(), target.end());
+		return end == base.end();
+	};
+	if (!ec && (inside(config_dir) || inside(config_dir / "shows")))
+		return;
+	throw Error(ExitCode::config, "config file " + path.string() + " is a symlink to " +
+					      (ec ? std::string("a path that cannot be resolved") : target.string()) +
+					      ", outside " + config_dir.string() +
+					      "; not reading it (copy the file there, or link within that directory)");
 }
 
 std::filesystem::path show_config_path(const std::filesystem::path &config_dir, const std::string &show)

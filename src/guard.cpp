@@ -90,12 +90,20 @@ std::vector<std::string> show_environment(const GuardOptions &options, const Cre
 
 std::string describe_holder(const LockDir &dir, const ShowLock &lock)
 {
-	const std::optional<pid_t> kernel_pid = ProcLocks::read().holder(lock.device(), lock.inode());
+	const ProcLocks locks = ProcLocks::read();
+	const std::optional<pid_t> kernel_pid = locks.holder(lock.device(), lock.inode());
 	const std::optional<LockRecord> record = read_record(dir, lock.name());
 	std::string text;
 	const bool record_matches = record && record->guard_pid > 0 && record->state != "free" &&
 				    (!kernel_pid || *kernel_pid == record->guard_pid);
-	if (record_matches) {
+	if (!kernel_pid && locks.marked(lock.device(), lock.inode())) {
+		// The record's pids are another namespace's: none is named.
+		text = "held by a guard outside this PID namespace";
+		if (record_matches && !record->user.empty())
+			text += " as " + record->user;
+		if (record_matches)
+			text += " since " + format_iso8601(record->since_ms);
+	} else if (record_matches) {
 		if (lock.kind() == LockKind::resource && !record->held_by.empty())
 			text = "held by show " + record->held_by + " (guard pid " + std::to_string(record->guard_pid);
 		else
@@ -104,14 +112,14 @@ std::string describe_holder(const LockDir &dir, const ShowLock &lock)
 			text += (lock.kind() == LockKind::resource ? ", show pid " : "show pid ") +
 				std::to_string(record->show_pid);
 		else if (lock.kind() == LockKind::show)
-			text += "show not started yet";
+			text += record->state == "waiting" ? "which has not started its show yet" : "show not started yet";
 		text += ")";
 		if (!record->user.empty())
 			text += " as " + record->user;
 		text += " since " + format_iso8601(record->since_ms);
 	} else if (kernel_pid && *kernel_pid > 0 && runs_this_program(*kernel_pid)) {
-		// A guard that has this lock and waits for another writes no
-		// record until it holds them all.
+		// A guard of an older version, waiting for another lock, wrote no
+		// record; or this one is between taking the lock and its record.
 		text = "held by guard pid " + std::to_string(*kernel_pid) + " (which has not started its show yet)";
 	} else if (kernel_pid && *kernel_pid > 0) {
 		text = "held by pid " + std::to_string(*kernel_pid) + ", which is not a showguard guard";
@@ -153,11 +161,17 @@ int run_guard(const GuardOptions &options)
 	// starting its show.
 	RecordWriter records(locks, options, credentials);
 
-	const auto result = locks.acquire(options.wait, signals, [&](const ShowLock &lock) {
-		const std::string holder = describe_holder(locks.dir_of(lock), lock);
-		spdlog::info("show {}: waiting for {}: {}", options.show, what_is_locked(lock), holder);
-		notifier.send("STATUS=waiting for " + what_is_locked(lock) + " (" + holder + ")");
-	});
+	const auto result = locks.acquire(
+		options.wait, signals,
+		[&](const ShowLock &lock) {
+			const std::string holder = describe_holder(locks.dir_of(lock), lock);
+			spdlog::info("show {}: waiting for {}: {}", options.show, what_is_locked(lock), holder);
+			notifier.send("STATUS=waiting for " + what_is_locked(lock) + " (" + holder + ")");
+			// Holding the show's lock, waiting for a resource: status says so.
+			if (lock.kind() != LockKind::show)
+				records.waiting();
+		},
+		[&] { records.gave_up(); });
 	switch (result.outcome) {
 	case LockSet::Outcome::acquired:
 		break;
@@ -194,7 +208,11 @@ int run_guard(const GuardOptions &options)
 		const auto r = etcd->acquire(wait, signals, [&](const std::string &what) {
 			spdlog::info("show {}: waiting for {}", options.show, what);
 			notifier.send("STATUS=waiting for " + what);
+			records.waiting();
 		});
+		// Given up, the local locks are still held (released on return).
+		if (r.outcome != EtcdLock::Outcome::acquired)
+			records.gave_up();
 		switch (r.outcome) {
 		case EtcdLock::Outcome::acquired:
 			break;

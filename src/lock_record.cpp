@@ -87,6 +87,7 @@ std::string format_record(const LockRecord &r)
 	line("guard_pid", std::to_string(r.guard_pid));
 	line("show_pid", std::to_string(r.show_pid));
 	line("since_ms", std::to_string(r.since_ms));
+	line("since_boot_ms", std::to_string(r.since_boot_ms));
 	line("host", r.host);
 	line("user", r.user);
 	line("command", r.command);
@@ -135,6 +136,8 @@ std::optional<LockRecord> parse_record(std::string_view text)
 			ok = parse_number(raw, r.show_pid) && r.show_pid >= 0;
 		} else if (key == "since_ms") {
 			ok = parse_number(raw, r.since_ms);
+		} else if (key == "since_boot_ms") {
+			ok = parse_number(raw, r.since_boot_ms) && r.since_boot_ms >= 0;
 		} else if (key == "host") {
 			r.host = unescape(raw);
 		} else if (key == "user") {
@@ -272,6 +275,13 @@ std::int64_t now_epoch_ms()
 	struct timespec now{};
 	::clock_gettime(CLOCK_REALTIME, &now);
 	return static_cast<std::int64_t>(now.tv_sec) * 1000 + now.tv_nsec / 1000000;
+}
+
+std::int64_t now_boot_ms()
+{
+	timespec ts{};
+	(void)::clock_gettime(CLOCK_BOOTTIME, &ts);
+	return static_cast<std::int64_t>(ts.tv_sec) * 1000 + ts.tv_nsec / 1'000'000;
 }
 
 } // namespace showguard

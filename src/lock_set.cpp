@@ -137,7 +137,8 @@ std::vector<int> LockSet::fds() const
 }
 
 LockSet::Result LockSet::acquire(std::optional<Duration> wait, SignalFd &signals,
-				 const std::function<void(const ShowLock &)> &on_wait)
+				 const std::function<void(const ShowLock &)> &on_wait,
+				 const std::function<void()> &before_release)
 {
 	std::optional<Clock::time_point> deadline;
 	if (wait && *wait < max_duration)
@@ -146,7 +147,7 @@ LockSet::Result LockSet::acquire(std::optional<Duration> wait, SignalFd &signals
 	std::size_t taken = 0;
 	auto release_taken = [&] {
 		for (std::size_t i = 0; i < taken; ++i)
-			(void)::flock(locks_[i].fd(), LOCK_UN);
+			locks_[i].unlock();
 	};
 
 	for (auto &lock : locks_) {
@@ -161,9 +162,13 @@ LockSet::Result LockSet::acquire(std::optional<Duration> wait, SignalFd &signals
 			case Wait::acquired:
 				break;
 			case Wait::timed_out:
+				if (taken > 0 && before_release)
+					before_release();
 				release_taken();
 				return {Outcome::timed_out, &lock, 0};
 			case Wait::interrupted:
+				if (taken > 0 && before_release)
+					before_release();
 				release_taken();
 				return {Outcome::interrupted, &lock, signo};
 			}

@@ -30,7 +30,8 @@ ProcLocks ProcLocks::parse(std::string_view text)
 	//   "3: FLOCK  ADVISORY  WRITE 1234 00:19:5678 0 EOF"
 	// and blocked waiters like
 	//   "3: -> FLOCK  ADVISORY  WRITE 1240 00:19:5678 0 EOF"
-	// Only granted, exclusive FLOCK entries name a holder.
+	// Only granted, exclusive FLOCK entries name a holder; a granted OFD
+	// entry ("OFDLCK ADVISORY READ -1 ...") is a guard's marker.
 	ProcLocks locks;
 	while (!text.empty()) {
 		const auto eol = text.find('\n');
@@ -49,6 +50,10 @@ ProcLocks ProcLocks::parse(std::string_view text)
 		if (std::sscanf(line.c_str(), "%*d: %15s %15s %15s %d %x:%x:%llu", type, mode, access, &pid,
 				&major, &minor, &ino) != 7)
 			continue;
+		if (std::string_view(type) == "OFDLCK") {
+			locks.marked_.insert(Key{major, minor, ino});
+			continue;
+		}
 		if (std::string_view(type) != "FLOCK" || std::string_view(access) != "WRITE")
 			continue;
 		locks.holders_[Key{major, minor, ino}] = static_cast<pid_t>(pid);
@@ -62,6 +67,11 @@ std::optional<pid_t> ProcLocks::holder(dev_t dev, ino_t ino) const
 	if (it == holders_.end())
 		return std::nullopt;
 	return it->second;
+}
+
+bool ProcLocks::marked(dev_t dev, ino_t ino) const
+{
+	return marked_.contains(Key{::major(dev), ::minor(dev), static_cast<unsigned long long>(ino)});
 }
 
 bool has_file_open(pid_t pid, dev_t dev, ino_t ino)

@@ -44,12 +44,43 @@ void RecordWriter::write(const LockDir &dir, const LockRecord &record)
 	}
 }
 
+void RecordWriter::waiting()
+{
+	if (!before_) {
+		before_ = read_record(locks_.show_dir(), show_.name).value_or(LockRecord{});
+		if (before_->last_exit) {
+			show_.last_exit = before_->last_exit;
+			show_.last_exit_reason = before_->last_exit_reason;
+			show_.last_exit_ms = before_->last_exit_ms;
+		}
+		show_.since_ms = now_epoch_ms();
+		show_.since_boot_ms = now_boot_ms();
+	}
+	show_.state = "waiting";
+	write(locks_.show_dir(), show_);
+}
+
+void RecordWriter::gave_up()
+{
+	if (!before_)
+		return;
+	if (before_->name.empty()) {
+		// No record before this guard's wait: remove the one it wrote.
+		(void)::unlinkat(locks_.show_dir().fd(), record_file_name(show_.name).c_str(), 0);
+		return;
+	}
+	write(locks_.show_dir(), *before_);
+}
+
 void RecordWriter::show_changed(const ShowEvent &event)
 {
-	// The first event comes right after the show is started, with the lock
-	// just taken: that is when this holder's run began.
-	if (show_.since_ms == 0)
+	// The first event comes right after the show is started, with every
+	// lock just taken: that is when this holder's run began.
+	if (!started_) {
+		started_ = true;
 		show_.since_ms = now_epoch_ms();
+		show_.since_boot_ms = now_boot_ms();
+	}
 	show_.state = event.state == ShowState::finished ? "free" : to_string(event.state);
 	show_.show_pid = event.show_pid;
 	show_.restarts = event.restarts;

@@ -172,6 +172,23 @@ ShowLock::ShowLock(const LockDir &dir, LockKind kind, std::string name)
 	ino_ = st.st_ino;
 }
 
+namespace {
+
+// An OFD (open file description) lock over the whole file, or its removal.
+// OFD locks belong to the open file like flock's, so the marker lives and
+// dies with the lock: inherited by the show, gone with the last descriptor.
+int set_ofd_lock(int fd, short type) noexcept
+{
+	struct flock marker {};
+	marker.l_type = type;
+	marker.l_whence = SEEK_SET;
+	marker.l_start = 0;
+	marker.l_len = 0;
+	return ::fcntl(fd, F_OFD_SETLK, &marker);
+}
+
+} // namespace
+
 bool ShowLock::try_lock()
 {
 	while (::flock(fd_.get(), LOCK_EX | LOCK_NB) < 0) {
@@ -180,7 +197,20 @@ bool ShowLock::try_lock()
 		if (errno != EINTR)
 			throw SystemError(ExitCode::os_error, errno, "cannot lock " + path_.string());
 	}
+	// /proc/locks hides a flock whose holder is outside the reader's PID
+	// namespace, but lists every OFD lock, with pid -1, in every namespace:
+	// so status and stop in a container still see the show held. The
+	// marker is only read, never contended: only a holder of the flock
+	// takes it, and a read lock conflicts with nobody else's read lock.
+	// A kernel without OFD locks (before 3.15) only loses that view.
+	(void)set_ofd_lock(fd_.get(), F_RDLCK);
 	return true;
+}
+
+void ShowLock::unlock() noexcept
+{
+	(void)set_ofd_lock(fd_.get(), F_UNLCK);
+	(void)::flock(fd_.get(), LOCK_UN);
 }
 
 } // namespace showguard

@@ -14,6 +14,7 @@
 
 #include "showguard/error.hpp"
 #include "showguard/show_name.hpp"
+#include "showguard/signals.hpp"
 
 namespace showguard {
 
@@ -37,8 +38,12 @@ struct ChildReport {
 }
 
 [[noreturn]] void run_child(const LaunchSpec &spec, char *const argv[], char *const envp[], int pipe_fd,
-			    pid_t guard_pid, bool inherit_locks) noexcept
+			    pid_t guard_pid, bool inherit_locks, bool own_group) noexcept
 {
+	// Here and in the parent (whichever runs first), as shells do, so that
+	// no group signal aimed at the guard reaches the show once it runs.
+	if (own_group)
+		(void)::setpgid(0, 0);
 	const Credentials &c = spec.credentials;
 	if (c.change_user || c.change_group) {
 		if (::setgroups(c.groups.size(), c.groups.data()) < 0 || ::setgid(c.gid) < 0)
@@ -173,11 +178,14 @@ ShowProcess ShowProcess::launch(const LaunchSpec &spec)
 
 	const pid_t guard_pid = ::getpid();
 	const bool keeper = lock_keeper_needed(spec); // asked before the child changes its uid
+	const bool own_group = !in_terminal_foreground();
 	const pid_t pid = ::fork();
 	if (pid < 0)
 		throw_errno(ExitCode::os_error, "cannot start " + spec.program);
 	if (pid == 0)
-		run_child(spec, argv.data(), envp.data(), write_end.get(), guard_pid, !keeper);
+		run_child(spec, argv.data(), envp.data(), write_end.get(), guard_pid, !keeper, own_group);
+	if (own_group)
+		(void)::setpgid(pid, pid);
 
 	write_end.reset();
 	// The child is ours and not yet reaped, so this pid cannot have been

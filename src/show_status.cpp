@@ -16,6 +16,7 @@
 #include "showguard/proc_locks.hpp"
 #include "showguard/show_lock.hpp"
 #include "showguard/show_name.hpp"
+#include "showguard/terminal_text.hpp"
 #include "showguard/unique_fd.hpp"
 
 #include <spdlog/spdlog.h>
@@ -60,12 +61,15 @@ ShowStatus status_of(const LockDir &dir, LockKind kind, const std::string &name,
 
 	std::optional<pid_t> holder;
 	bool guard_gone = false;
+	bool held_elsewhere = false; // by a guard outside this PID namespace
 	struct stat st;
 	const std::string lock_file = lock_file_name(name);
 	if (::fstatat(dir.fd(), lock_file.c_str(), &st, AT_SYMLINK_NOFOLLOW) == 0) {
 		s.known = true;
-		if (S_ISREG(st.st_mode))
+		if (S_ISREG(st.st_mode)) {
 			holder = locks.holder(st.st_dev, st.st_ino);
+			held_elsewhere = !holder && locks.marked(st.st_dev, st.st_ino);
+		}
 		// The kernel keeps naming a guard killed outright while its show's
 		// processes, which inherited the lock, wind down (or a daemon the
 		// show left keeps it): held, but by nobody who answers to that pid.
@@ -79,7 +83,19 @@ ShowStatus status_of(const LockDir &dir, LockKind kind, const std::string &name,
 		s.resources = record->resources;
 		s.held_by = record->held_by;
 	}
-	s.running = holder.has_value();
+	s.running = holder.has_value() || held_elsewhere;
+	if (held_elsewhere) {
+		// Its pids are another namespace's: none is named. The record can
+		// only be taken at its word.
+		s.phase = record && record->state != "free" ? record->state : "running";
+		if (record && record->state != "free") {
+			s.since_ms = record->since_ms;
+			if (record->since_boot_ms > 0)
+				s.uptime_ms = std::max<std::int64_t>(now_boot_ms() - record->since_boot_ms, 0);
+			s.restarts = record->restarts;
+		}
+		return s;
+	}
 
 	// The record speaks for the holder only if the kernel names the same
 	// guard (flock's pid is the guard's); otherwise it is stale.
@@ -90,6 +106,10 @@ ShowStatus status_of(const LockDir &dir, LockKind kind, const std::string &name,
 			s.phase = guard_gone ? "stopping" : record->state;
 			s.show_pid = !guard_gone || has_file_open(record->show_pid, st.st_dev, st.st_ino) ? record->show_pid : 0;
 			s.since_ms = record->since_ms;
+			// The wall clock may have been stepped since (NTP on a Pi
+			// without an RTC): measure on the clock that never jumps.
+			if (record->since_boot_ms > 0)
+				s.uptime_ms = std::max<std::int64_t>(now_boot_ms() - record->since_boot_ms, 0);
 			s.restarts = record->restarts;
 		} else {
 			s.phase = "running";
@@ -149,6 +169,13 @@ void append_json_string(std::string &out, std::string_view text)
 	}
 	out.append(text, plain);
 	out += '"';
+}
+
+// Measured at collection on CLOCK_BOOTTIME, or else (a record of an older
+// guard) by the wall clock, never negative.
+std::int64_t uptime_of(const ShowStatus &s, std::int64_t now_ms)
+{
+	return s.uptime_ms ? *s.uptime_ms : std::max<std::int64_t>(now_ms - s.since_ms, 0);
 }
 
 std::string state_word(const ShowStatus &s)
@@ -212,8 +239,17 @@ std::string format_uptime(std::int64_t ms)
 	return buf;
 }
 
-std::string align_columns(const std::vector<std::vector<std::string>> &rows)
+std::string align_columns(const std::vector<std::vector<std::string>> &raw_rows)
 {
+	// Every cell may hold what another process wrote (a command line, a host
+	// name from etcd): escaped, none can forge a row or drive the terminal.
+	std::vector<std::vector<std::string>> rows;
+	rows.reserve(raw_rows.size());
+	for (const auto &raw : raw_rows) {
+		auto &row = rows.emplace_back();
+		for (const auto &cell : raw)
+			row.push_back(terminal_safe(cell));
+	}
 	std::vector<std::size_t> width;
 	for (const auto &row : rows) {
 		width.resize(std::max(width.size(), row.size()), 0);
@@ -282,7 +318,7 @@ std::string format_status_table(const std::vector<ShowStatus> &shows, std::int64
 		rows.push_back({name, state, s.guard_pid ? std::to_string(s.guard_pid) : "-",
 				s.show_pid ? std::to_string(s.show_pid) : "-",
 				s.running && s.since_ms ? format_iso8601(s.since_ms) : "-",
-				s.running && s.since_ms ? format_uptime(now_ms - s.since_ms) : "-",
+				s.running && s.since_ms ? format_uptime(uptime_of(s, now_ms)) : "-",
 				s.running ? std::to_string(s.restarts) : "-", last, command.empty() ? "-" : command});
 	}
 	return align_columns(rows);
@@ -326,7 +362,7 @@ std::string format_status_json(const std::vector<ShowStatus> &shows, std::int64_
 		number_or_null("show_pid", s.show_pid > 0, s.show_pid);
 		const bool since = s.running && s.since_ms;
 		string_or_null("since", since, since ? format_iso8601(s.since_ms) : "");
-		number_or_null("uptime_seconds", since, (now_ms - s.since_ms) / 1000);
+		number_or_null("uptime_seconds", since, uptime_of(s, now_ms) / 1000);
 		string_or_null("host", !s.host.empty(), s.host);
 		string_or_null("user", !s.user.empty(), s.user);
 		string_or_null("command", !s.command.empty(), s.command);
@@ -369,6 +405,8 @@ std::string format_status_prometheus(const std::vector<ShowStatus> &shows)
 	};
 	const Metric up{"showguard_show_up", "Whether the show's lock is held (1) or free (0)."};
 	const Metric since{"showguard_show_since_seconds", "When the current holder took the lock, Unix time."};
+	const Metric uptime{"showguard_show_uptime_seconds",
+			    "How long the current holder has held the lock, on a clock that never jumps."};
 	const Metric restarts{"showguard_show_restarts", "Restarts of the show in the current run."};
 	const Metric last_exit{"showguard_show_last_exit_status", "Exit status of the show's last run."};
 	const Metric last_exit_time{"showguard_show_last_exit_time_seconds", "When the show's last run ended."};
@@ -395,6 +433,18 @@ std::string format_status_prometheus(const std::vector<ShowStatus> &shows)
 	metric(up, [](const ShowStatus &s) { return std::optional<std::string>(s.running ? "1" : "0"); });
 	metric(since, [&](const ShowStatus &s) {
 		return s.running && s.since_ms ? std::optional<std::string>(seconds(s.since_ms)) : std::nullopt;
+	});
+	// The phase of a held lock as a label, the one line of each show set to 1
+	// (starting, running, restarting, stopping, or waiting: holding the
+	// show's lock while waiting for a resource or the etcd lock).
+	out += "# HELP showguard_show_phase What the holder of the lock is doing.\n"
+	       "# TYPE showguard_show_phase gauge\n";
+	for (const auto &s : shows)
+		if (s.known && s.running)
+			out += std::string("showguard_show_phase{") + (s.kind == LockKind::resource ? "resource" : "show") +
+			       "=\"" + prometheus_label(s.name) + "\",phase=\"" + prometheus_label(s.phase) + "\"} 1\n";
+	metric(uptime, [&](const ShowStatus &s) {
+		return s.running && s.uptime_ms ? std::optional<std::string>(seconds(*s.uptime_ms)) : std::nullopt;
 	});
 	metric(restarts, [](const ShowStatus &s) {
 		return s.running ? std::optional<std::string>(std::to_string(s.restarts)) : std::nullopt;

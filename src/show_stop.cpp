@@ -84,6 +84,17 @@ int run_stop(const CommandLine &cl)
 
 	const std::optional<pid_t> holder = lock_holder(*dir, show);
 	if (!holder) {
+		struct stat st;
+		if (::fstatat(dir->fd(), lock_file_name(show).c_str(), &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+		    ProcLocks::read().marked(st.st_dev, st.st_ino)) {
+			// Held by a guard whose pid does not exist here: there is nobody
+			// this command could signal, and saying "not running" would let
+			// `stop && start` scripts go on while it runs.
+			spdlog::error("show {} is running, guarded by a process outside this PID namespace; stop it "
+				      "from there (lock {})",
+				      show, (dir->path() / lock_file_name(show)).string());
+			return to_int(ExitCode::failure);
+		}
 		spdlog::info("show {} is not running", show);
 		return 0;
 	}

@@ -3,6 +3,7 @@
 
 #include <cerrno>
 
+#include <fcntl.h>
 #include <unistd.h>
 
 #include "showguard/error.hpp"
@@ -46,6 +47,19 @@ bool from_terminal(const signalfd_siginfo &info) noexcept
 	// The tty layer sends job-control signals with SI_KERNEL; kill(2),
 	// systemd and `showguard stop` send SI_USER (or SI_QUEUE, SI_TKILL).
 	return info.ssi_code == SI_KERNEL && info.ssi_signo != SIGCHLD;
+}
+
+bool in_terminal_foreground() noexcept
+{
+	// /dev/tty is the controlling terminal whatever stdin is; without one
+	// (a daemon, setsid, systemd) open() fails with ENXIO.
+	const UniqueFd tty(::open("/dev/tty", O_RDONLY | O_NOCTTY | O_NONBLOCK | O_CLOEXEC));
+	return tty && ::tcgetpgrp(tty.get()) == ::getpgrp();
+}
+
+bool reached_the_show(const signalfd_siginfo &info, pid_t guard_group, pid_t show_group) noexcept
+{
+	return from_terminal(info) && show_group > 0 && show_group == guard_group;
 }
 
 bool is_stop_signal(int signo) noexcept

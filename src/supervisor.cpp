@@ -7,6 +7,7 @@
 #include <cstring>
 #include <dirent.h>
 #include <fstream>
+#include <sstream>
 #include <string>
 
 #include <poll.h>
@@ -22,21 +23,76 @@ namespace showguard {
 
 namespace {
 
+// The "NSpid:" line of /proc/PID/status (or of thread-self): the process's
+// pid in each PID namespace it belongs to, from the proc mount's down.
+std::vector<pid_t> namespace_pids(const std::string &proc_entry)
+{
+	std::ifstream in("/proc/" + proc_entry + "/status");
+	std::string line;
+	while (std::getline(in, line)) {
+		if (line.rfind("NSpid:", 0) != 0)
+			continue;
+		std::vector<pid_t> pids;
+		std::istringstream fields(line.substr(6));
+		pid_t pid;
+		while (fields >> pid)
+			pids.push_back(pid);
+		return pids;
+	}
+	return {};
+}
+
+// This process's pid as the proc mount numbers it; 0 if unknown.
+pid_t proc_self_pid()
+{
+	char link[32] = {};
+	pid_t pid = 0;
+	if (::readlink("/proc/self", link, sizeof(link) - 1) > 0)
+		(void)std::from_chars(link, link + std::strlen(link), pid);
+	return pid;
+}
+
+// Pids read from /proc are numbered in the proc mount's PID namespace, which
+// need not be the guard's (unshare --pid without --mount-proc); pidfd_open()
+// and kill() take the guard's numbering. Translates through NSpid; drops
+// what cannot be translated (a process that did not exit then keeps the
+// lock held through its inherited descriptor all the same).
+std::vector<pid_t> in_own_namespace(std::vector<pid_t> pids)
+{
+	if (proc_self_pid() == ::getpid())
+		return pids;
+	const std::size_t level = namespace_pids("thread-self").size();
+	std::vector<pid_t> own;
+	for (pid_t pid : pids)
+		if (const auto ns = namespace_pids(std::to_string(pid)); level > 0 && ns.size() >= level)
+			own.push_back(ns[level - 1]);
+	return own;
+}
+
 // The guard's children: the show, and as a subreaper, whatever the show's
 // processes left behind when their parents exited.
 std::vector<pid_t> list_children()
 {
 	std::vector<pid_t> children;
-	const std::string self = std::to_string(::getpid());
-	std::ifstream in("/proc/" + self + "/task/" + self + "/children");
+	// Not "/proc/<getpid()>/...": in a PID namespace that sees another
+	// namespace's /proc (unshare --pid without --mount-proc), getpid() names
+	// some other process there, whose children would never go away. The
+	// proc mount resolves thread-self (and self) in its own namespace. The
+	// guard forks the show and reads this from its main thread, the thread
+	// the kernel also re-parents orphans to.
+	std::ifstream in("/proc/thread-self/children");
 	if (in) {
 		pid_t pid;
 		while (in >> pid)
 			children.push_back(pid);
-		return children;
+		return in_own_namespace(std::move(children));
 	}
 
-	// Kernels without CONFIG_PROC_CHILDREN: find them by parent pid.
+	// Kernels without CONFIG_PROC_CHILDREN: find them by parent pid, our
+	// pid as this /proc numbers it.
+	const pid_t self = proc_self_pid();
+	if (self == 0)
+		return children;
 	DIR *proc = ::opendir("/proc");
 	if (!proc)
 		return children;
@@ -55,11 +111,11 @@ std::vector<pid_t> list_children()
 			continue;
 		char state = 0;
 		pid_t ppid = 0;
-		if (std::sscanf(line.c_str() + close + 1, " %c %d", &state, &ppid) == 2 && ppid == ::getpid())
+		if (std::sscanf(line.c_str() + close + 1, " %c %d", &state, &ppid) == 2 && ppid == self)
 			children.push_back(pid);
 	}
 	::closedir(proc);
-	return children;
+	return in_own_namespace(std::move(children));
 }
 
 bool signal_child(pid_t pid, int signo)
@@ -282,18 +338,23 @@ void Supervisor::handle_signal(const signalfd_siginfo &info)
 		return;
 	}
 
-	if (from_terminal(info)) {
-		// The terminal sent this to its whole foreground process group, so
-		// the show has it already; forwarding would deliver it twice. What
-		// the show does with it is its own choice, but the user asked for an
-		// end: no restart afterwards, and nothing left to wait for between runs.
+	const bool terminal = from_terminal(info);
+	if (terminal) {
+		// What the show does with the terminal's signal is its own choice,
+		// but the user asked for an end: no restart afterwards, and nothing
+		// left to wait for between runs.
 		spdlog::debug("show {}: SIG{} from the terminal", options_.show, signal_name(signo));
 		if (signo == SIGINT || signo == SIGQUIT || signo == SIGHUP) {
 			stop_requested_ = true;
-			if (state_ == ShowState::restart_wait)
+			if (state_ == ShowState::restart_wait) {
 				finish(128 + signo);
+				return;
+			}
 		}
-		return;
+		// The show is asked once: by the terminal if it is in the group the
+		// terminal signalled, else by the guard.
+		if (!show_ || reached_the_show(info, ::getpgrp(), ::getpgid(show_->pid())))
+			return;
 	}
 
 	// Signals first, then the log line: logging never blocks, but the
@@ -304,7 +365,7 @@ void Supervisor::handle_signal(const signalfd_siginfo &info)
 			(void)show_->signal(SIGCONT); // a stopped show runs its handler
 		spdlog::info("show {}: forwarding SIG{} to pid {}", options_.show, signal_name(signo), show_->pid());
 	}
-	if (is_stop_signal(signo))
+	if (!terminal && is_stop_signal(signo))
 		request_stop(signo);
 }
 

@@ -43,6 +43,12 @@ inline constexpr const char *default_config_dir = "/etc/showguard";
 [[nodiscard]] Settings parse_config_text(std::string_view text, const std::string &path,
 					 std::vector<std::string> &problems);
 
+// Throws Error(config) if path, a file found in config_dir (a show file, the
+// default global file), is a symlink that leads out of config_dir and out
+// of config_dir/shows. A file named on the command line (--config) is read
+// wherever it is: its user chose it.
+void refuse_symlink_out_of(const std::filesystem::path &path, const std::filesystem::path &config_dir);
+
 // DIR/shows/NAME.conf.
 [[nodiscard]] std::filesystem::path show_config_path(const std::filesystem::path &config_dir,
 						     const std::string &show);

@@ -27,6 +27,10 @@ struct LockRecord {
 	pid_t guard_pid = 0;
 	pid_t show_pid = 0;
 	std::int64_t since_ms = 0;      // when the lock was taken, Unix epoch ms
+	// The same moment on CLOCK_BOOTTIME, ms: uptime is measured on it, since
+	// the wall clock jumps (a Pi has no RTC; NTP steps it after boot). 0 in
+	// records of older guards.
+	std::int64_t since_boot_ms = 0;
 	std::string host;
 	std::string user;
 	std::string command;            // argv joined with spaces, for people
@@ -62,5 +66,8 @@ void write_record(const LockDir &dir, const LockRecord &record);
 [[nodiscard]] std::string format_iso8601(std::int64_t epoch_ms);
 
 [[nodiscard]] std::int64_t now_epoch_ms();
+
+// CLOCK_BOOTTIME in ms: never steps, and counts suspended time.
+[[nodiscard]] std::int64_t now_boot_ms();
 
 } // namespace showguard

@@ -33,8 +33,11 @@ public:
 	// it, waits at most that long (max_duration: for as long as it takes),
 	// calling on_wait once for each lock it has to wait for. A stop signal
 	// (SIGTERM, SIGINT; from a terminal also SIGQUIT, SIGHUP) ends the wait.
+	// Giving up a wait with locks already taken, calls before_release while
+	// they are still held (to put back what on_wait wrote under them).
 	[[nodiscard]] Result acquire(std::optional<Duration> wait, SignalFd &signals,
-				     const std::function<void(const ShowLock &)> &on_wait);
+				     const std::function<void(const ShowLock &)> &on_wait,
+				     const std::function<void()> &before_release = {});
 
 	[[nodiscard]] const ShowLock &show() const noexcept { return locks_.front(); }
 	[[nodiscard]] const std::vector<ShowLock> &locks() const noexcept { return locks_; }

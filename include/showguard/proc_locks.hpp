@@ -4,6 +4,7 @@
 #include <optional>
 #include <string_view>
 #include <unordered_map>
+#include <unordered_set>
 
 #include <sys/types.h>
 
@@ -25,6 +26,20 @@ public:
 	// the open file, so it may outlive that process (the show inherits it).
 	[[nodiscard]] std::optional<pid_t> holder(dev_t dev, ino_t ino) const;
 
+	// Whether (dev, ino) carries a guard's OFD marker (ShowLock::try_lock).
+	// The kernel lists a flock only to readers in a PID namespace where its
+	// holder's pid exists, so from a container a show held on the host looks
+	// free; it lists OFD locks to everyone, with pid -1. A marked file with
+	// no visible holder is held by a guard outside this namespace.
+	//
+	// Why a marker rather than a trial lock on the file: a trial flock, even
+	// LOCK_SH|LOCK_NB released at once, holds the lock for a moment, and a
+	// guard starting in that moment (LOCK_EX|LOCK_NB) would be refused as
+	// busy; F_GETLK, which takes nothing, does not see flocks at all; and a
+	// trial needs the lock file open, which 0600 allows only its owner.
+	// Reading the marker in /proc/locks takes nothing and needs no access.
+	[[nodiscard]] bool marked(dev_t dev, ino_t ino) const;
+
 private:
 	struct Key {
 		unsigned major;
@@ -40,6 +55,7 @@ private:
 		}
 	};
 	std::unordered_map<Key, pid_t, KeyHash> holders_;
+	std::unordered_set<Key, KeyHash> marked_;
 };
 
 // Whether process pid still has the file (dev, ino) open. The pid that

@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 #pragma once
 
+#include <optional>
+
 #include "showguard/credentials.hpp"
 #include "showguard/guard_options.hpp"
 #include "showguard/lock_record.hpp"
@@ -19,11 +21,21 @@ public:
 
 	void show_changed(const ShowEvent &event) override;
 
+	// The guard holds the show's lock and waits for another (a resource, the
+	// etcd lock): phase "waiting", no show pid. How the previous holder's
+	// last run ended is kept.
+	void waiting();
+	// The guard gives up that wait: the record is the previous holder's
+	// "free" one again. Call while the show's lock is still held.
+	void gave_up();
+
 private:
 	void write(const LockDir &dir, const LockRecord &record);
 
 	const LockSet &locks_;
 	LockRecord show_;
+	std::optional<LockRecord> before_; // the record found when the wait began
+	bool started_ = false;             // the supervisor has reported the show
 };
 
 } // namespace showguard

@@ -56,8 +56,12 @@ public:
 	ShowLock(ShowLock &&) noexcept = default;
 	ShowLock &operator=(ShowLock &&) noexcept = default;
 
-	// Takes the lock if it is free; false if someone else holds it.
+	// Takes the lock if it is free; false if someone else holds it. With
+	// the flock, takes an OFD read lock on the same open file: a marker that
+	// /proc/locks shows in every PID namespace (see ProcLocks).
 	[[nodiscard]] bool try_lock();
+	// Lets go of both.
+	void unlock() noexcept;
 
 	[[nodiscard]] int fd() const noexcept { return fd_.get(); }
 	[[nodiscard]] LockKind kind() const noexcept { return kind_; }

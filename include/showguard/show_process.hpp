@@ -43,7 +43,9 @@ struct ExitStatus {
 // never reach a recycled pid.
 class ShowProcess {
 public:
-	// Forks and execs the show. The returned process may still be between
+	// Forks and execs the show, in the guard's process group when the guard
+	// is a terminal's foreground job, else in a group of its own
+	// (in_terminal_foreground()). The returned process may still be between
 	// fork and exec: exec_status_fd() reports how exec went.
 	// Throws Error(os_error) if the process cannot be created.
 	static ShowProcess launch(const LaunchSpec &spec);

@@ -25,7 +25,8 @@ struct ShowStatus {
 	std::string phase;         // starting, running, stopping, restarting (while held)
 	pid_t guard_pid = 0;
 	pid_t show_pid = 0;
-	std::int64_t since_ms = 0;
+	std::int64_t since_ms = 0;       // wall clock, for people
+	std::optional<std::int64_t> uptime_ms; // on CLOCK_BOOTTIME, when the record allows
 	std::string host;
 	std::string user;
 	std::string command;
@@ -45,7 +46,8 @@ struct ShowStatus {
 
 // "3m05s", "2h10m", "1d04h".
 [[nodiscard]] std::string format_uptime(std::int64_t ms);
-// Rows as left-aligned columns two spaces apart, one line each.
+// Rows as left-aligned columns two spaces apart, one line each, every cell
+// escaped with terminal_safe().
 [[nodiscard]] std::string align_columns(const std::vector<std::vector<std::string>> &rows);
 
 [[nodiscard]] std::string format_status_table(const std::vector<ShowStatus> &shows, std::int64_t now_ms);

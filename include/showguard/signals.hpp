@@ -37,8 +37,26 @@ private:
 };
 
 // True for a signal the terminal sent to its whole foreground process group
-// (Ctrl-C, Ctrl-\, hang-up): the show received it as well, directly.
+// (Ctrl-C, Ctrl-\, hang-up).
 [[nodiscard]] bool from_terminal(const signalfd_siginfo &info) noexcept;
+
+// Whether the guard's process group is the foreground process group of its
+// controlling terminal: the guard runs as a foreground job. Only then does
+// the show share the guard's process group (to read the terminal and take
+// Ctrl-C, Ctrl-Z and job control with it, as if run directly); otherwise it
+// gets a process group of its own, so that a signal sent to the guard's
+// group (kill -- -PGID, bash's kill %1, timeout(1)) reaches the show only
+// through the guard, once.
+[[nodiscard]] bool in_terminal_foreground() noexcept;
+
+// Whether a signal the guard received has reached the show's main process
+// as well, so that forwarding it would deliver it twice: only a signal
+// sent to a whole process group can, and the only group signal the guard
+// can recognise is the terminal's (kill(2) leaves no trace of a group in
+// siginfo). The terminal's signal went to the guard's group, so the show
+// has it if it is in that group still; a show that moved to a group or
+// session of its own (setsid, timeout(1)) gets it forwarded.
+[[nodiscard]] bool reached_the_show(const signalfd_siginfo &info, pid_t guard_group, pid_t show_group) noexcept;
 
 // True for SIGTERM and SIGINT: signals that ask the show to stop.
 [[nodiscard]] bool is_stop_signal(int signo) noexcept;

@@ -91,6 +91,48 @@ environment = TITLE=#1 show
         self.assertEqual(result.returncode, 1)
         self.assertIn("nothing.conf: no such show file", result.stdout)
 
+    def secret_outside(self):
+        """A file outside the config dir that is no config file, like /etc/shadow."""
+        secret = self.path("shadow")
+        with open(secret, "w") as f:
+            f.write("root:$y$j9T$SECRETSALT$SECRETHASH:19000:0:99999:7:::\n"
+                    "show:$y$j9T$OTHERSALT$OTHERHASH:19000:0:99999:7:::\n")
+        os.chmod(secret, 0o600)
+        return secret
+
+    def test_a_show_file_linked_out_of_the_config_dir_is_not_read(self):
+        link = os.path.join(self.config_dir, "shows", "leak.conf")
+        os.symlink(self.secret_outside(), link)
+        for result, code in ((self.check_config(), 1), (self.check_config("leak"), 1),
+                             (self.guard_by_name("leak", "--", "true"), 78)):
+            output = result.stdout + result.stderr
+            self.assertEqual(result.returncode, code, output)
+            self.assertNotIn("SALT", output)
+            self.assertNotIn("HASH", output)
+            self.assertIn(f"config file {link} is a symlink to {self.path('shadow')}, outside {self.config_dir}",
+                          output)
+        self.assertFalse(os.path.exists(self.lock_dir))
+
+    def test_a_link_within_the_config_dir_is_read(self):
+        self.write_show("real", "command = /bin/sh -c 'echo linked'\n")
+        os.symlink("real.conf", os.path.join(self.config_dir, "shows", "alias.conf"))
+        self.assertEqual(self.check_config("alias").returncode, 0)
+        result = self.guard_by_name("alias")
+        self.assertEqual(result.returncode, 0, result.stderr)
+        self.assertIn("linked", result.stdout)
+
+    def test_a_line_that_is_no_setting_is_quoted_short_and_escaped(self):
+        line = "\x1b[2K\x1b]0;owned\x07" + "secret-" * 40
+        path = self.write_show("garbage", line + "\ncommand = /bin/true\n")
+        result = self.check_config("garbage")
+        self.assertEqual(result.returncode, 1)
+        problem = [l for l in result.stdout.splitlines() if l.startswith(f"{path}:1:")]
+        self.assertEqual(len(problem), 1, result.stdout)
+        self.assertNotIn("\x1b", result.stdout)
+        self.assertNotIn("\x07", result.stdout)
+        self.assertIn("found '\\x1b[2K\\x1b]0;owned\\x07secret-", problem[0])
+        self.assertLess(problem[0].count("secret-"), 5, problem[0])
+
 
 if __name__ == "__main__":
     main()

@@ -73,8 +73,8 @@ class LockTest(GuardTestCase):
 
     def test_guard_waiting_for_a_resource_is_named_as_a_guard(self):
         # hawkins holds dmx1; starcourt's guard takes its show lock, then waits
-        # for dmx1 and has written no record yet. A second starcourt is
-        # refused, naming that guard as a guard.
+        # for dmx1, its record saying so. A second starcourt is refused,
+        # naming that guard as a guard.
         holder = self.start("hawkins", ["sleep", "30"], "--resource", "dmx1")
         wait_held(os.path.join(self.lock_dir, "resources", "dmx1.lock"))
         waiter = self.start("starcourt", ["true"], "--resource", "dmx1", "--wait")

@@ -3,6 +3,8 @@
 
 import os
 import signal
+import subprocess
+import sys
 import time
 
 from harness import GuardTestCase, main, wait_for, SLOW
@@ -54,6 +56,58 @@ class SignalTest(GuardTestCase):
         code, _, err = self.finish(guard)
         self.assertEqual(code, 143, err)
         self.assertEqual(len(open(self.path("pid")).read().split()), 1)
+
+
+# The show counts each SIGUSR1 in its own file, with the sender's pid: it
+# waits for the signal in sigwaitinfo(), so two deliveries a moment apart
+# are two entries, not one handler run.
+COUNT_USR1 = """
+import os, signal, sys
+signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGUSR1, signal.SIGTERM})
+with open(sys.argv[2], "w") as f:
+    f.write(str(os.getpgrp()))
+while True:
+    info = signal.sigwaitinfo({signal.SIGUSR1, signal.SIGTERM})
+    if info.si_signo == signal.SIGTERM:
+        sys.exit(0)
+    with open(sys.argv[1], "a") as f:
+        f.write(f"{info.si_pid}\\n")
+"""
+
+
+class GroupSignalTest(GuardTestCase):
+    """A signal sent to the guard's whole process group reaches the show
+    once, as if the show had been run directly."""
+
+    def start_counting(self, show):
+        counts, ready = self.path("usr1"), self.path("ready")
+        # A session of its own, as with setsid(1) or under a service manager:
+        # no controlling terminal, the guard leads its process group.
+        guard = self.start(show, [sys.executable, "-c", COUNT_USR1, counts, ready], start_new_session=True)
+        show_group = int(self.wait_file("ready"))
+        return guard, counts, show_group
+
+    def counted(self, counts):
+        time.sleep(0.5 * SLOW)  # a second, forwarded copy would arrive by now
+        return open(counts).read().split() if os.path.exists(counts) else []
+
+    def test_a_signal_to_the_guards_group_reaches_the_show_once(self):
+        guard, counts, _ = self.start_counting("group-usr1")
+        subprocess.run(["kill", "-USR1", "--", f"-{os.getpgid(guard.pid)}"], check=True)
+        wait_for(lambda: os.path.exists(counts), message="the show to count SIGUSR1")
+        self.assertEqual(self.counted(counts), [str(guard.pid)])
+        guard.terminate()
+        code, _, err = self.finish(guard)
+        self.assertEqual(code, 0, err)
+
+    def test_a_signal_to_the_guard_alone_reaches_the_show_once(self):
+        guard, counts, _ = self.start_counting("single-usr1")
+        guard.send_signal(signal.SIGUSR1)
+        wait_for(lambda: os.path.exists(counts), message="the show to count SIGUSR1")
+        self.assertEqual(self.counted(counts), [str(guard.pid)])
+        guard.terminate()
+        code, _, err = self.finish(guard)
+        self.assertEqual(code, 0, err)
 
 
 if __name__ == "__main__":

@@ -132,6 +132,82 @@ class StatusTest(GuardTestCase):
         guard.terminate()
         guard.wait()
 
+    def test_table_escapes_what_the_show_brought(self):
+        # The command line is the show's: a newline would forge a row, ESC and
+        # CR would drive the operator's terminal.
+        forged = "x\nforged    running  1  -  -  -  0  -  evil\r\x1b[31m\x1b[2K"
+        guard = self.start("starcourt", ["sh", "-c", "echo $$ > " + self.path("pid") + "; exec sleep 30", forged])
+        self.wait_file("pid")
+        record = os.path.join(self.lock_dir, "starcourt.state")
+        wait_for(lambda: os.path.exists(record) and "state=running" in open(record).read())
+        result = self.status()
+        self.assertEqual(result.returncode, 0, result.stderr)
+        self.assertEqual(len(result.stdout.splitlines()), 2, result.stdout)
+        self.assertNotIn("\x1b", result.stdout)
+        self.assertNotIn("\r", result.stdout)
+        self.assertIn("x\\nforged", result.stdout)
+        guard.terminate()
+        guard.wait()
+
+    def rewrite_record(self, show, **fields):
+        """Replaces fields of a show's record as a guard would (write, rename)."""
+        path = os.path.join(self.lock_dir, show + ".state")
+        lines = open(path).read().splitlines()
+        text = "".join(f"{key}={fields[key]}\n" if key in fields else line + "\n"
+                       for line in lines for key in [line.partition("=")[0]])
+        with open(path + ".edit", "w") as f:
+            f.write(text)
+        os.chmod(path + ".edit", 0o644)
+        os.rename(path + ".edit", path)
+
+    def test_uptime_does_not_follow_a_stepped_wall_clock(self):
+        # A Pi has no RTC: the wall clock that stamped `since` may be stepped
+        # by hours afterwards. Stepping it for real would disturb the machine;
+        # moving the record's wall-clock stamp is the same thing seen from
+        # status. Its uptime must stay that of the show, a few seconds.
+        guard, _ = self.start_running("starcourt")
+        now_ms = int(time.time() * 1000)
+        for shift_ms in (-4 * 3600 * 1000, 2 * 3600 * 1000):
+            self.rewrite_record("starcourt", since_ms=now_ms + shift_ms)
+            s = self.status_json()[("show", "starcourt")]
+            self.assertEqual(datetime.fromisoformat(s["since"]).timestamp(), (now_ms + shift_ms) // 1000)
+            self.assertGreaterEqual(s["uptime_seconds"], 0)
+            self.assertLess(s["uptime_seconds"], 30, s)
+            row = [l for l in self.status().stdout.splitlines() if l.startswith("starcourt ")][0]
+            self.assertRegex(row, r"  \d+s  ", row)  # seconds, not 4h00m
+            text = self.status("--format", "prometheus").stdout
+            uptime = [l for l in text.splitlines() if l.startswith('showguard_show_uptime_seconds{show="starcourt"}')]
+            self.assertEqual(len(uptime), 1, text)
+            self.assertLess(float(uptime[0].split()[1]), 30)
+        guard.terminate()
+        guard.wait()
+
+    def test_a_guard_waiting_for_a_resource_is_phase_waiting_in_every_format(self):
+        holder, _ = self.start_running("lobby", "--resource", "dmx1")
+        self.run_guard("stage", self.sh("exit 4"))  # a last run to keep
+        waiter = self.start("stage", self.sh("echo started > " + self.path("stage-ran") + "; sleep 30"),
+                            "--resource", "dmx1", "--wait")
+        wait_for(lambda: self.status_json()[("show", "stage")]["phase"] == "waiting",
+                 message="stage to be phase waiting")
+        # The kernel: stage's lock is held, by the waiter; its show never ran.
+        self.assertTrue(lock_is_held(self.lock_path("stage")))
+        self.assertFalse(os.path.exists(self.path("stage-ran")))
+        s = self.status_json()[("show", "stage")]
+        self.assertEqual((s["state"], s["phase"], s["guard_pid"], s["show_pid"]),
+                         ("running", "waiting", waiter.pid, None))
+        row = [l for l in self.status().stdout.splitlines() if l.startswith("stage ")][0]
+        self.assertIn("running (waiting)", row)
+        text = self.status("--format", "prometheus").stdout
+        self.assertIn('showguard_show_phase{show="stage",phase="waiting"} 1', text)
+        self.assertIn('showguard_show_phase{show="lobby",phase="running"} 1', text)
+        # Given up, the record is the last run's again.
+        waiter.terminate()
+        self.assertEqual(waiter.wait(10), 143)
+        s = self.status_json()[("show", "stage")]
+        self.assertEqual((s["state"], s["last_exit"]["status"]), ("free", 4))
+        holder.terminate()
+        holder.wait()
+
     def test_prometheus_textfile(self):
         guard, _ = self.start_running("starcourt")
         self.run_guard("other", self.sh("exit 2"))

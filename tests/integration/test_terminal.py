@@ -108,6 +108,27 @@ class TerminalTest(GuardTestCase):
         self.assertEqual(proc.wait(10 * SLOW), 130)
         os.close(master)
 
+    def test_ctrl_c_reaches_a_show_that_left_the_terminals_group_once(self):
+        # setsid(1) takes the show out of the session: the terminal's Ctrl-C
+        # goes to the guard's group only, and the guard passes it on.
+        count = self.path("ints")
+        script = f"trap 'echo int >> {count}; exit 7' INT; echo ready; while :; do sleep 0.05; done"
+        proc, master = self.spawn_on_pty(self.args("setsid-show", ["setsid", "bash", "-c", script]))
+        self.read_until(master, "ready")
+        os.write(master, b"\x03")
+        self.assertEqual(proc.wait(10 * SLOW), 7)
+        self.assertEqual(open(count).read().split(), ["int"])
+        os.close(master)
+
+    def test_ctrl_c_stops_a_show_run_by_timeout(self):
+        # timeout(1) puts itself in a process group of its own.
+        proc, master = self.spawn_on_pty(self.args("timeout-show", ["timeout", "30", "sh", "-c",
+                                                                    "echo ready; sleep 30"]))
+        self.read_until(master, "ready")
+        os.write(master, b"\x03")
+        self.assertEqual(proc.wait(10 * SLOW), 130)
+        os.close(master)
+
 
 if __name__ == "__main__":
     main()

@@ -19,6 +19,7 @@ TEST(LockRecord, RoundTrips)
 	r.guard_pid = 100;
 	r.show_pid = 101;
 	r.since_ms = 1'795'338'399'760;
+	r.since_boot_ms = 86'400'123;
 	r.host = "pi";
 	r.user = "show";
 	r.command = "run --title \"a\\b\"\nsecond line";
@@ -35,6 +36,7 @@ TEST(LockRecord, RoundTrips)
 	EXPECT_EQ(parsed->guard_pid, r.guard_pid);
 	EXPECT_EQ(parsed->show_pid, r.show_pid);
 	EXPECT_EQ(parsed->since_ms, r.since_ms);
+	EXPECT_EQ(parsed->since_boot_ms, r.since_boot_ms);
 	EXPECT_EQ(parsed->command, r.command);
 	EXPECT_EQ(parsed->restarts, r.restarts);
 	EXPECT_EQ(parsed->resources, r.resources);

@@ -27,3 +27,22 @@ TEST(ProcLocks, EmptyMeansNothingHeld)
 {
 	EXPECT_FALSE(ProcLocks::parse("").holder(makedev(0, 1), 1));
 }
+
+TEST(ProcLocks, AnOfdMarkerIsHeldWithoutAHolder)
+{
+	// What a reader in another PID namespace sees of a guard: the flock line
+	// is hidden from it, the OFD marker is not.
+	const auto locks = ProcLocks::parse("5: OFDLCK ADVISORY  READ -1 fe:00:10952811 0 EOF\n"
+					    "7: -> OFDLCK ADVISORY  READ -1 fe:00:99 0 EOF\n");
+	EXPECT_TRUE(locks.marked(makedev(0xfe, 0), 10952811));
+	EXPECT_FALSE(locks.holder(makedev(0xfe, 0), 10952811));
+	EXPECT_FALSE(locks.marked(makedev(0xfe, 0), 99));
+	EXPECT_FALSE(locks.marked(makedev(0xfe, 0), 12));
+}
+
+TEST(ProcLocks, AFlockIsNoMarker)
+{
+	const auto locks = ProcLocks::parse("6: FLOCK  ADVISORY  WRITE 4849 fe:00:10952811 0 EOF\n");
+	EXPECT_EQ(locks.holder(makedev(0xfe, 0), 10952811), 4849);
+	EXPECT_FALSE(locks.marked(makedev(0xfe, 0), 10952811));
+}

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 // `status --json`: the exact text, so that formatting it faster (in place,
 // without temporaries) cannot change what scripts parse.
+#include <algorithm>
 #include <cstdlib>
 #include <ctime>
 
@@ -97,4 +98,51 @@ TEST_F(StatusJson, FreeShowsAndAResource)
 		  R"j("resources": [], "held_by": null, "last_exit": null}
 ]}
 )j");
+}
+
+TEST_F(StatusJson, TheTableEscapesEveryField)
+{
+	// A record is written by whoever held the lock: its command line, user
+	// and host must not forge a row or reach the operator's terminal raw.
+	ShowStatus s;
+	s.name = "starcourt";
+	s.known = true;
+	s.running = true;
+	s.phase = "running";
+	s.guard_pid = 812;
+	s.since_ms = 1000;
+	s.command = "run\nfake      running  1  -  -  -  0  -  evil\r\x1b[31m\x1b[2K";
+	s.user = "show\x1b]0;title\x07";
+	ShowStatus r;
+	r.name = "dmx1";
+	r.kind = LockKind::resource;
+	r.known = true;
+	r.running = true;
+	r.phase = "waiting\n";
+	r.held_by = "x\ny";
+	const std::string table = format_status_table({s, r}, 61'000);
+	EXPECT_EQ(std::count(table.begin(), table.end(), '\n'), 3) << table;
+	for (const char ch : table)
+		EXPECT_TRUE(ch == '\n' || (static_cast<unsigned char>(ch) >= 0x20 && ch != 0x7f)) << static_cast<int>(ch);
+	EXPECT_NE(table.find("run\\nfake"), std::string::npos) << table;
+	EXPECT_NE(table.find("evil\\r\\x1b[31m\\x1b[2K"), std::string::npos) << table;
+	EXPECT_NE(table.find("(show x\\ny)"), std::string::npos) << table;
+}
+
+TEST_F(StatusJson, UptimeIsMeasuredOnTheClockThatNeverJumps)
+{
+	// since is wall time (here: stepped far behind); the uptime measured on
+	// CLOCK_BOOTTIME at collection wins over now - since.
+	ShowStatus s;
+	s.name = "starcourt";
+	s.known = true;
+	s.running = true;
+	s.phase = "running";
+	s.since_ms = 1000;
+	s.uptime_ms = 7'500;
+	const std::string json = format_status_json({s}, 4 * 3600 * 1000);
+	EXPECT_NE(json.find("\"uptime_seconds\": 7,"), std::string::npos) << json;
+	EXPECT_NE(format_status_table({s}, 4 * 3600 * 1000).find("  7s  "), std::string::npos);
+	EXPECT_NE(format_status_prometheus({s}).find("showguard_show_uptime_seconds{show=\"starcourt\"} 7.500\n"),
+		  std::string::npos);
 }
