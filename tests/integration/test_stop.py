@@ -86,7 +86,7 @@ class StopTest(GuardTestCase):
             f"trap '' TERM; echo $$ > {self.path('pid')}; while :; do sleep 0.1; done"))
         show_pid = int(self.wait_file("pid"))
         record = os.path.join(self.lock_dir, "starcourt.state")
-        wait_for(lambda: "state=running" in open(record).read())
+        wait_for(lambda: os.path.exists(record) and "state=running" in open(record).read())
         guard.kill()
         guard.wait()
         impostor = self.give_pid_to_a_new_process(guard.pid)
