@@ -5,7 +5,9 @@
 #   gpiod2    the same suite built against libgpiod 2.x (bookworm-backports, private prefix)
 #   arm64     the Raspberry Pi 64-bit build, its tests run under qemu-aarch64
 #   armhf     the Raspberry Pi 32-bit build, its tests run under qemu-arm
-#   package   the .deb of each build, checked with lintian
+#   trixie    built from source in a Debian 13 root, unit and integration tests there (tests/release)
+#   package   the release .deb of each architecture (libgpiod 2.x linked in), checked with lintian
+#   release   those packages installed with apt into fresh Debian 12 and 13 roots and run there
 #   kernel    real-kernel tier: gpio-sim under QEMU, amd64 and arm64 (tests/kernel)
 #   systemd   real systemd in a VM with the .deb installed (tests/systemd)
 #   extra     tiers other scripts add (sanitizers, fuzzing, chaos; scripts/test-*.sh)
@@ -15,7 +17,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$PWD
-tiers=${SHOWGUARD_TIERS:-"host gpiod2 arm64 armhf package kernel systemd extra"}
+tiers=${SHOWGUARD_TIERS:-"host gpiod2 arm64 armhf trixie package release kernel systemd extra"}
 logs=$root/build-logs
 mkdir -p "$logs"
 
@@ -83,7 +85,13 @@ cross_tier() {
 	local sysroot
 	sysroot=$(sed -n 's/.*-DSHOWGUARD_SYSROOT=\([^ ]*\).*/\1/p' "$logs/cross-deps-$arch.log" | tail -n 1)
 	[[ -n $sysroot ]] && sysroot_args=(-DSHOWGUARD_SYSROOT="$sysroot")
-	cmake --preset "$preset" "${sysroot_args[@]}" && cmake --build --preset "$preset" &&
+	# The release build: libgpiod 2.x linked in, so the package needs no libgpiod of the
+	# release it is installed on (Debian 12 has libgpiod2, Debian 13 libgpiod3).
+	local pc
+	pc=$(bash scripts/install-libgpiod2.sh --arch "$arch" | sed -n 's/^PKG_CONFIG_PATH=//p')
+	[[ -n $pc ]] || { echo "no libgpiod 2.x prefix for $arch"; return 1; }
+	PKG_CONFIG_PATH=$pc cmake --preset "$preset" -DSHOWGUARD_GPIOD_STATIC=ON "${sysroot_args[@]}" &&
+		cmake --build --preset "$preset" &&
 		STRESS_SECONDS=10 STRESS_GUARDS=6 TORTURE_SECONDS=20 TORTURE_GUARDS=8 CHAOS_ITERATIONS=40 \
 			ctest --preset "$preset"
 }
@@ -91,21 +99,37 @@ cross_tier() {
 tier_arm64() { cross_tier arm64 rpi-arm64; }
 tier_armhf() { cross_tier armhf rpi-armhf; }
 
+tier_trixie() {
+	bash tests/release/build-from-source.sh trixie
+}
+
+# The release packages: one per architecture, from the builds with libgpiod 2.x linked in
+# (gpiod2 for amd64, the cross tiers for the Pi), collected in build-release/packages for the
+# release tier.
 tier_package() {
 	command -v lintian >/dev/null || apt-get install -y -q --no-install-recommends lintian
 	local dir deb rc=0
-	for dir in build build-arm64 build-armhf; do
+	rm -rf build-release/packages
+	mkdir -p build-release/packages
+	for dir in build-gpiod2 build-arm64 build-armhf; do
 		[[ -f $dir/CMakeCache.txt ]] || continue
 		rm -rf "$dir/packages"
 		(cd "$dir" && cpack -B packages) >/dev/null || { echo "cpack failed in $dir"; rc=1; continue; }
 		for deb in "$dir"/packages/*.deb; do
 			echo "--- $deb"
-			dpkg-deb -f "$deb" Package Version Architecture Depends
+			dpkg-deb -f "$deb" Package Version Architecture Depends Recommends
 			# lintian exits non-zero on errors; warnings are printed and allowed.
 			if lintian --fail-on error "$deb"; then echo "1 passed, 0 failed"; else echo "0 passed, 1 failed"; rc=1; fi
+			cp "$deb" build-release/packages/
 		done
 	done
 	return $rc
+}
+
+tier_release() {
+	local debs=(build-release/packages/*.deb)
+	[[ -e ${debs[0]} ]] || { echo "no packages in build-release/packages: run the package tier first"; return 1; }
+	bash tests/release/install-packages.sh "${debs[@]}"
 }
 
 tier_kernel() {
