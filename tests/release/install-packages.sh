@@ -31,8 +31,8 @@ etcd_pid=
 cleanup() {
 	local rc=$?
 	if [[ -n $etcd_pid ]]; then
-		kill "$etcd_pid" 2>/dev/null
-		wait "$etcd_pid" 2>/dev/null
+		kill "$etcd_pid" 2>/dev/null || true
+		wait "$etcd_pid" 2>/dev/null || true
 	fi
 	release_cleanup "$work"/root-*
 	rm -rf "$work"
