@@ -89,6 +89,20 @@ foreach(_entry IN LISTS _needed)
     execute_process(COMMAND dpkg-query --admindir=${SHOWGUARD_SYSROOT}/var/lib/dpkg -W -f=\${Version} "${_package}"
                     OUTPUT_VARIABLE _version ERROR_QUIET RESULT_VARIABLE _rc)
   endif()
+  if(NOT (_rc EQUAL 0 AND _version) AND _package STREQUAL "libc6")
+    # No package database to ask (a sysroot made from unpacked packages): the newest glibc
+    # symbol version the binary needs is the oldest libc6 that has them all.
+    execute_process(COMMAND ${_readelf} -V --wide "${SHOWGUARD_BINARY}" OUTPUT_VARIABLE _symbol_versions)
+    string(REGEX MATCHALL "GLIBC_[0-9]+\\.[0-9]+" _glibc "${_symbol_versions}")
+    set(_version "")
+    foreach(_v IN LISTS _glibc)
+      string(REPLACE "GLIBC_" "" _v "${_v}")
+      if(_v VERSION_GREATER _version)
+        set(_version "${_v}")
+      endif()
+    endforeach()
+    set(_rc 0)
+  endif()
   if(_rc EQUAL 0 AND _version)
     # Upstream version only: any Debian revision of it will do.
     string(REGEX REPLACE "-[^-]*$" "" _version "${_version}")
