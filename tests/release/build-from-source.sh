@@ -8,7 +8,7 @@
 #   bash tests/release/build-from-source.sh [SUITE]
 #
 # The root with the build dependencies is cached as a tarball (tests/release/lib.sh); each run
-# builds in a fresh copy, from the files git knows of in this tree. Prints ctest's summary and
+# builds in a fresh copy, from the files git knows of in this tree (or all but build*/). Prints ctest's summary and
 # "N passed, M failed" for the package checks. RELEASE_KEEP=DIR keeps the built package there.
 set -euo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -36,8 +36,13 @@ echo "root ready: $(($(date +%s) - started))s"
 # The source at a path no release binary may mention.
 src=/root/showguard-source-tree
 mkdir -p "$work/root$src"
-git -C "$top" ls-files -z --cached --others --exclude-standard |
-	(cd "$top" && tar --null -T - -cf -) | tar -C "$work/root$src" -xf -
+if git -C "$top" rev-parse --is-inside-work-tree >/dev/null 2>&1; then
+	git -C "$top" ls-files -z --cached --others --exclude-standard |
+		(cd "$top" && tar --null -T - -cf -) | tar -C "$work/root$src" -xf -
+else
+	# Not a git checkout: everything but build directories and logs.
+	tar -C "$top" --exclude='./build*' --exclude='./.git' -cf - . | tar -C "$work/root$src" -xf -
+fi
 
 release_chroot "$work/root" sh -c 'g++ --version | head -n 1; cmake --version | head -n 1; dpkg-query -W libgpiod-dev libfmt-dev libspdlog-dev libboost-program-options-dev'
 rc=0
