@@ -89,6 +89,24 @@ else()
       list(APPEND _showguard_gpiod_dirs "${_dir}")
     endif()
   endforeach()
+  # A private prefix outside the sysroot (scripts/install-libgpiod2.sh) beside a sysroot build:
+  # pkg-config puts PKG_CONFIG_SYSROOT_DIR before its paths too, so a path that is only there
+  # without the sysroot is taken without it.
+  set(_showguard_gpiod_includes
+    ${_SHOWGUARD_GPIODCXX_STATIC_INCLUDE_DIRS} ${_SHOWGUARD_GPIODC_STATIC_INCLUDE_DIRS})
+  if(CMAKE_SYSROOT)
+    foreach(_list IN ITEMS _showguard_gpiod_dirs _showguard_gpiod_includes)
+      set(_fixed "")
+      foreach(_dir IN LISTS ${_list})
+        string(REGEX REPLACE "^${CMAKE_SYSROOT}" "" _outside "${_dir}")
+        if(NOT IS_DIRECTORY "${_dir}" AND IS_DIRECTORY "${_outside}")
+          set(_dir "${_outside}")
+        endif()
+        list(APPEND _fixed "${_dir}")
+      endforeach()
+      set(${_list} ${_fixed})
+    endforeach()
+  endif()
   find_library(SHOWGUARD_GPIODCXX_STATIC_LIBRARY NAMES libgpiodcxx.a
                PATHS ${_showguard_gpiod_dirs} NO_DEFAULT_PATH NO_CMAKE_FIND_ROOT_PATH)
   find_library(SHOWGUARD_GPIOD_STATIC_LIBRARY NAMES libgpiod.a
@@ -97,8 +115,7 @@ else()
     message(FATAL_ERROR "SHOWGUARD_GPIOD_STATIC: libgpiodcxx.a/libgpiod.a not found in "
                         "'${_showguard_gpiod_dirs}' (libgpiod-dev ships them)")
   endif()
-  target_include_directories(showguard::gpiod INTERFACE
-    ${_SHOWGUARD_GPIODCXX_STATIC_INCLUDE_DIRS} ${_SHOWGUARD_GPIODC_STATIC_INCLUDE_DIRS})
+  target_include_directories(showguard::gpiod INTERFACE ${_showguard_gpiod_includes})
   target_compile_options(showguard::gpiod INTERFACE
     ${_SHOWGUARD_GPIODCXX_STATIC_CFLAGS_OTHER} ${_SHOWGUARD_GPIODC_STATIC_CFLAGS_OTHER})
   # C++ bindings first: libgpiodcxx.a refers to libgpiod.a, not the other way round.

@@ -8,9 +8,12 @@
 # time from the binary's NEEDED libraries (cmake/DebDepends.cmake).
 include(GNUInstallDirs)
 
-# Debian bookworm's policy: units under /lib/systemd/system (the move to
-# /usr/lib comes with trixie), tmpfiles under /usr/lib/tmpfiles.d.
-set(SHOWGUARD_SYSTEMD_UNIT_DIR "/lib/systemd/system" CACHE PATH "Where the systemd unit is installed")
+# Units under /usr/lib/systemd/system: where Debian 13 (trixie) puts them and
+# lintian there expects them, and on Debian 12 (bookworm) /lib is /usr/lib
+# (every bookworm system has merged /usr: init-system-helpers requires it) and
+# systemd 252 searches /usr/lib/systemd/system anyway. tmpfiles under
+# /usr/lib/tmpfiles.d on both.
+set(SHOWGUARD_SYSTEMD_UNIT_DIR "/usr/lib/systemd/system" CACHE PATH "Where the systemd unit is installed")
 set(SHOWGUARD_TMPFILES_DIR "/usr/lib/tmpfiles.d" CACHE PATH "Where the tmpfiles.d snippet is installed")
 
 install(FILES ${PROJECT_SOURCE_DIR}/systemd/showguard@.service DESTINATION ${SHOWGUARD_SYSTEMD_UNIT_DIR})
@@ -65,9 +68,11 @@ set(CPACK_DEBIAN_PACKAGE_SECTION misc)
 set(CPACK_DEBIAN_PACKAGE_PRIORITY optional)
 # The etcd backend dlopen()s libcurl (src/libcurl.hpp), so it is no NEEDED
 # entry and no Depends: a controller that only takes local locks needs none
-# of it. 7.85 for CURLOPT_PROTOCOLS_STR.
+# of it. 7.85 for CURLOPT_PROTOCOLS_STR. Debian 13 renamed the package
+# libcurl4t64 (same libcurl.so.4; on armhf it provides no libcurl4), so the
+# alternative keeps the Recommends satisfiable on both releases.
 if(NOT SHOWGUARD_FULLY_STATIC) # which has no etcd backend (src/etcd_client_static.cpp)
-  set(CPACK_DEBIAN_PACKAGE_RECOMMENDS "libcurl4 (>= 7.85.0)")
+  set(CPACK_DEBIAN_PACKAGE_RECOMMENDS "libcurl4 (>= 7.85.0) | libcurl4t64")
 endif()
 set(CPACK_DEBIAN_PACKAGE_CONTROL_STRICT_PERMISSION ON)
 set(CPACK_PACKAGING_INSTALL_PREFIX /usr)

@@ -2,6 +2,7 @@
 // ProcLocks::parse reads the kernel's /proc/locks, whose format differs
 // between kernels (OFDLCK, LEASE, DELEG, "->" waiters, major:minor in hex):
 // no line may crash it. The first bytes pick the (dev, ino) to look up.
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
 #include <cstring>

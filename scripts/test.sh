@@ -5,10 +5,14 @@
 #   gpiod2    the unit tests built against libgpiod 2.x (bookworm-backports, private prefix);
 #             the kernel tier runs this build's guard against a real gpio-sim line
 #   arm64     the README's `cmake --workflow --preset rpi-arm64`: build, tests under qemu-aarch64, .deb
-#   armhf     the README's `cmake --workflow --preset rpi-armhf`: the same for 32-bit
+#   armhf     `cmake --workflow --preset rpi-armhf`: the 32-bit ARMv7 build (not a release
+#             package; not in the default list)
 #   armv6     `cmake --workflow --preset rpi-armv6`: the static 32-bit build for every Pi (the
 #             armhf package), its tests under qemu-arm -cpu arm1176 (Pi 1/Zero) and -cpu cortex-a7
-#   package   the .deb of each build, checked with lintian
+#   trixie    built from source in a Debian 13 root, unit and integration tests there (tests/release)
+#   package   the release .deb of each architecture (libgpiod 2.x linked in), checked with lintian
+#   release   those packages installed with apt into fresh Debian 12 and 13 roots and run there
+#             (RELEASE_ARCHES, default amd64: the arm64 and armhf roots run under qemu-user)
 #   kernel    real-kernel tier: gpio-sim under QEMU, amd64 and arm64 (tests/kernel)
 #   systemd   real systemd in a VM with the .deb installed (tests/systemd)
 #   extra     tiers other scripts add (sanitizers, fuzzing, chaos; scripts/test-*.sh)
@@ -28,7 +32,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$PWD
-tiers=${SHOWGUARD_TIERS:-"host gpiod2 arm64 armhf armv6 package kernel systemd extra"}
+tiers=${SHOWGUARD_TIERS:-"host gpiod2 arm64 armv6 trixie package release kernel systemd extra"}
 logs=$root/build-logs
 mkdir -p "$logs"
 # shellcheck source=build-lock.sh
@@ -236,23 +240,47 @@ tier_armv6() {
 	return $rc
 }
 
+# The Debian 13 root with its build dependencies is made ahead (cached as a tarball);
+# the lock keeps the tier and the background from making it twice.
+prepare_trixie() { with_build_lock build-trixie-root bash tests/release/build-from-source.sh --prepare trixie; }
+tier_trixie() {
+	with_build_lock build-trixie-root bash tests/release/build-from-source.sh trixie
+}
+
+# The release packages: one per architecture, from the builds that link libgpiod 2.x in
+# (gpiod2 for amd64, arm64) or are fully static (the armhf package is the ARMv6 build-armv6,
+# not the ARMv7 build-armhf), collected in build-release/packages for the release tier.
 tier_package() {
 	command -v lintian >/dev/null || apt-get install -y -q --no-install-recommends -o DPkg::Lock::Timeout=600 lintian
 	local dir deb rc=0 p=0 f=0
-	# The armhf package is the static ARMv6 build (build-armv6), not the ARMv7 build-armhf.
-	for dir in build build-arm64 build-armv6; do
+	rm -rf build-release/packages
+	mkdir -p build-release/packages
+	for dir in build-gpiod2 build-arm64 build-armv6; do
 		[[ -f $dir/CMakeCache.txt ]] || continue
 		rm -rf "$dir/packages"
 		(cd "$dir" && cpack -B packages) >/dev/null || { echo "cpack failed in $dir"; rc=1; f=$((f + 1)); continue; }
 		for deb in "$dir"/packages/*.deb; do
 			echo "--- $deb"
-			dpkg-deb -f "$deb" Package Version Architecture Depends
+			dpkg-deb -f "$deb" Package Version Architecture Depends Recommends
 			# lintian exits non-zero on errors; warnings are printed and allowed.
 			if lintian --fail-on error "$deb"; then p=$((p + 1)); else f=$((f + 1)); rc=1; fi
+			cp "$deb" build-release/packages/
 		done
 	done
 	echo "tally: package: $p passed, $f failed, 0 skipped"
 	return $rc
+}
+
+# RELEASE_ARCHES="amd64 arm64 armhf" checks those packages (default amd64: the arm64 and armhf
+# roots run under qemu-user, debootstrap included, and take 15-25 minutes more).
+tier_release() {
+	local deb debs=()
+	for deb in build-release/packages/*.deb; do
+		[[ -e $deb ]] || continue
+		[[ " ${RELEASE_ARCHES:-amd64} " == *" $(dpkg-deb -f "$deb" Architecture) "* ]] && debs+=("$deb")
+	done
+	((${#debs[@]})) || { echo "no packages in build-release/packages: run the package tier first"; return 1; }
+	bash tests/release/install-packages.sh "${debs[@]}"
 }
 
 # The kernel tier's guards are the builds the other tiers made (the host build,
@@ -264,7 +292,7 @@ kernel_builds() {
 		case $arch-$gen in
 		amd64-1) dir=build ;;
 		amd64-2) dir=build-gpiod2 ;;
-		arm64-1) dir=build-arm64 ;;
+		arm64-2) dir=build-arm64 ;;
 		*) continue ;;
 		esac
 		[[ -f $dir/CMakeCache.txt ]] && args+=(--build-dir "$gen=$root/$dir")
@@ -278,13 +306,13 @@ prepare_kernel() {
 	bash tests/kernel/build-gpio-sim.sh --arch arm64 >/dev/null
 }
 tier_kernel() {
-	# libgpiod 1.6 and 2.x on amd64; the Pi's arm64 build (libgpiod 1.6, as Raspberry Pi OS
-	# bookworm ships) on an arm64 kernel.
+	# libgpiod 1.6 and 2.x on amd64; the Pi's arm64 build (libgpiod 2.x linked in, as the
+	# release package ships it) on an arm64 kernel.
 	local amd64 arm64
 	read -ra amd64 <<<"$(kernel_builds amd64)"
 	read -ra arm64 <<<"$(kernel_builds arm64)"
 	bash tests/kernel/run-led-tier.sh --arch amd64 --gpiod both "${amd64[@]}" &&
-		bash tests/kernel/run-led-tier.sh --arch arm64 --gpiod 1 "${arm64[@]}"
+		bash tests/kernel/run-led-tier.sh --arch arm64 --gpiod 2 "${arm64[@]}"
 }
 
 prepare_systemd() {

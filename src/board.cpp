@@ -131,7 +131,15 @@ std::vector<std::filesystem::path> board_search_dirs()
 	std::vector<std::filesystem::path> dirs;
 	if (const char *env = std::getenv("SHOWGUARD_BOARDS_DIR"))
 		dirs = split_dirs(env);
-	for (auto &dir : split_dirs(configured_boards_dirs))
+	// Beside the executable first, so a package built with any prefix, or a build
+	// tree, finds its own boards; /proc/self/exe, never a path of the build machine.
+	std::vector<std::filesystem::path> own;
+	std::error_code ec;
+	const auto exe = std::filesystem::read_symlink("/proc/self/exe", ec);
+	if (!ec && exe.is_absolute())
+		own.push_back((exe.parent_path() / boards_dir_from_executable).lexically_normal());
+	own.emplace_back(configured_boards_dir);
+	for (auto &dir : own)
 		if (std::find(dirs.begin(), dirs.end(), dir) == dirs.end())
 			dirs.push_back(std::move(dir));
 	return dirs;

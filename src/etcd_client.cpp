@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 #include "showguard/etcd_client.hpp"
 
+#include <algorithm>
+
 #include "libcurl.hpp"
 #include "showguard/error.hpp"
 #include "showguard/etcd_protocol.hpp"

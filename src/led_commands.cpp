@@ -76,12 +76,16 @@ int run_boards(const CommandLine & /*cl*/)
 		led_width = std::max(led_width, to_string(b.led).size() + (b.led_active_low ? 11 : 0));
 		chip_width = std::max(chip_width, b.gpio_chip.size());
 	}
-	if (boards.empty()) {
+	if (boards.empty() && problems.empty()) {
+		// The package ships the board files: none at all is an installation that
+		// lost them (or a binary moved away from its share/), not an empty list.
 		std::string dirs;
 		for (const auto &d : board_search_dirs())
 			dirs += (dirs.empty() ? "" : ", ") + d.string();
-		std::printf("no board definitions in %s\n", dirs.empty() ? "any directory" : dirs.c_str());
-	} else {
+		throw Error(ExitCode::os_file, "no board definitions in " + (dirs.empty() ? "any directory" : dirs) +
+						       " (the package installs them in share/showguard/boards beside bin/)");
+	}
+	if (!boards.empty()) {
 		std::printf("  %-*s  %-*s  %-*s  %s\n", static_cast<int>(name_width), "NAME", static_cast<int>(led_width),
 			    "LED", static_cast<int>(chip_width), "GPIO CHIP", "DESCRIPTION");
 	}

@@ -28,7 +28,7 @@ Libcurl load()
 	void *handle = ::dlopen(library, RTLD_NOW | RTLD_LOCAL);
 	if (!handle)
 		throw Error(ExitCode::unavailable, std::string("the etcd backend needs ") + library + " (" +
-							   ::dlerror() + "): install the libcurl4 package");
+							   ::dlerror() + "): install the libcurl4 package (libcurl4t64 on Debian 13)");
 	Libcurl c{};
 	resolve(handle, c.global_init, "curl_global_init");
 	resolve(handle, c.easy_init, "curl_easy_init");

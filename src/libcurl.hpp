@@ -10,6 +10,13 @@ namespace showguard {
 // pulls in (two TLS stacks, Kerberos, LDAP, SSH...) at every start: three
 // times the RSS and the start time of a guard that never talks to etcd.
 // The types come from <curl/curl.h>; the calls go through these pointers.
+// One soname on every release: Debian 13's libcurl4t64 keeps libcurl.so.4. On
+// armhf its ABI changed with the 64-bit time_t, but only where time_t or a
+// struct holding one crosses it (curl_getdate, CURLINFO_FILETIME's long form,
+// struct curl_fileinfo): the etcd backend passes only longs, strings, pointers,
+// callbacks taking longs and sockets, so this build, whose own time_t is 64-bit,
+// works with Debian 12's libcurl4 and Debian 13's libcurl4t64 alike. A new
+// option or call that involves time_t must be checked against both.
 struct Libcurl {
 	decltype(&::curl_global_init) global_init;
 	decltype(&::curl_easy_init) easy_init;

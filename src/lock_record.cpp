@@ -15,6 +15,10 @@
 #include "showguard/error.hpp"
 #include "showguard/show_name.hpp"
 
+// Records, uptimes and deadlines must stay right past 2038 on a 32-bit Pi:
+// src/CMakeLists.txt builds with _TIME_BITS=64 (glibc 2.34 and later).
+static_assert(sizeof(std::time_t) == 8, "a 32-bit time_t: build with -D_TIME_BITS=64 -D_FILE_OFFSET_BITS=64");
+
 namespace showguard {
 
 namespace {

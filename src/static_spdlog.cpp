@@ -1,12 +1,14 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
-// spdlog and fmt compiled into showguard (SHOWGUARD_STATIC_DEPS). Debian ships
-// both only as shared libraries or as headers. Header-only, every file that
-// logs would compile all of spdlog again (about 2.5x its compile time), so the
-// rest of the program includes the headers in spdlog's compiled-library mode
+// spdlog compiled into showguard (SHOWGUARD_STATIC_DEPS). Debian ships it
+// only as a shared library or as headers. Header-only, every file that logs
+// would compile all of spdlog again (about 2.5x its compile time), so the rest
+// of the program includes the headers in spdlog's compiled-library mode
 // (SPDLOG_COMPILED_LIB) and this one file supplies their definitions, once.
+// fmt is used header-only (FMT_HEADER_ONLY, src/CMakeLists.txt): which of its
+// templates fmt's own library instantiates changes between versions (fmt 10
+// declares vformat_to extern), so naming them here would tie the build to one
+// fmt release; header-only, each is instantiated where it is used.
 #include <mutex>
-
-#include <fmt/format-inl.h>
 
 #include <spdlog/common-inl.h>
 #include <spdlog/details/backtracer-inl.h>
@@ -23,11 +25,10 @@
 #include <spdlog/sinks/sink-inl.h>
 #include <spdlog/spdlog-inl.h>
 
-// The templates the headers declare but do not define in this mode: fmt's
-// locale helpers, the sink base showguard's own sink derives from, and the
-// console sink of spdlog's default logger (in place until setup_logging()).
-template auto fmt::detail::thousands_sep_impl<char>(locale_ref) -> thousands_sep_result<char>;
-template auto fmt::detail::decimal_point_impl<char>(locale_ref) -> char;
+// The templates spdlog's headers declare but do not define in this mode (its
+// own sources instantiate the same ones): the sink base showguard's own sink
+// derives from, and the console sink of spdlog's default logger (in place
+// until setup_logging()).
 template class spdlog::sinks::base_sink<spdlog::details::null_mutex>;
 template class spdlog::sinks::base_sink<std::mutex>;
 template class spdlog::sinks::ansicolor_sink<spdlog::details::console_mutex>;

@@ -41,8 +41,9 @@ struct BoardDefinition {
 [[nodiscard]] BoardDefinition read_board_file(const std::filesystem::path &path);
 
 // Where board files are looked for, in order: $SHOWGUARD_BOARDS_DIR
-// (colon-separated), then the directories the build was configured with
-// (the installed share/showguard/boards, then the source tree's boards/).
+// (colon-separated), then share/showguard/boards beside the running
+// executable (../share/showguard/boards from /usr/bin, or the build tree's
+// copy), then the configured install prefix's share/showguard/boards.
 [[nodiscard]] std::vector<std::filesystem::path> board_search_dirs();
 
 // Finds NAME.conf in the search directories. Throws Error(config) when no

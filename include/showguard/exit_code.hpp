@@ -13,6 +13,7 @@ enum class ExitCode : int {
 	unavailable = 69,     // EX_UNAVAILABLE: a required LED cannot be driven; etcd unreachable or lost
 	software = 70,        // EX_SOFTWARE: internal error
 	os_error = 71,        // EX_OSERR: other system errors
+	os_file = 72,         // EX_OSFILE: no board definitions found (an incomplete installation)
 	cant_create = 73,     // EX_CANTCREAT: lock dir or lock file unusable
 	busy = 75,            // EX_TEMPFAIL: show busy (default of --conflict-exit-code)
 	no_permission = 77,   // EX_NOPERM: not allowed to act on that show

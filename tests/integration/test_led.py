@@ -5,12 +5,14 @@ touched by a guard that does not hold the lock. Driven here through --led sysfs:
 with DIR laid out like /sys/class/leds/X (brightness, max_brightness, trigger), and
 through the simulated --led term."""
 
+import glob
 import os
+import shutil
 import signal
 import subprocess
 import time
 
-from harness import EMULATOR, GuardTestCase, SLOW, lock_is_held, main, measures_cost, showguard_cmd, wait_for, proc_status
+from harness import EMULATOR, SHOWGUARD, WRAPPER, GuardTestCase, SLOW, lock_is_held, main, measures_cost, showguard_cmd, wait_for, proc_status
 
 MAX = "255"
 
@@ -476,6 +478,48 @@ class LedCommandsTest(LedTestCase):
         self.assertEqual(rows["zerow"][1:3], ["gpio:GPIO17", "pinctrl-bcm2835"])
         self.assertEqual(rows["generic"][1:3], ["gpio:GPIO17", "any"])
         self.assertEqual(rows["pi5"][3], "Raspberry Pi 5")
+
+    def copied_program(self, boards=()):
+        """A copy of the program in PREFIX/bin, as an installed one, with (name, text) board files
+        in PREFIX/share/showguard/boards; returns the copy and that directory."""
+        prefix = self.path("prefix")
+        board_dir = os.path.join(prefix, "share", "showguard", "boards")
+        os.makedirs(os.path.join(prefix, "bin"))
+        os.makedirs(board_dir)
+        for name, text in boards:
+            with open(os.path.join(board_dir, name + ".conf"), "w") as f:
+                f.write(text)
+        program = os.path.join(prefix, "bin", "showguard")
+        shutil.copy2(shutil.which(SHOWGUARD) or SHOWGUARD, program)
+        return program, board_dir
+
+    def run_copy(self, program, *args):
+        empty = self.path("no-boards")
+        os.makedirs(empty, exist_ok=True)
+        return subprocess.run(EMULATOR + WRAPPER + [program, *args], capture_output=True, text=True,
+                              timeout=60 * SLOW, env=dict(os.environ, SHOWGUARD_BOARDS_DIR=empty),
+                              stdin=subprocess.DEVNULL)
+
+    def test_boards_beside_the_program_wherever_it_is(self):
+        program, _ = self.copied_program([("rig", "description = Beside the program\nled = gpio:GPIO5\n")])
+        result = self.run_copy(program, "boards")
+        self.assertEqual(result.returncode, 0, result.stderr)
+        self.assertIn("Beside the program", result.stdout)
+        self.assertIn("gpio:GPIO5", result.stdout)
+        # Not the build tree's boards: the program carries no path of this tree.
+        self.assertNotIn("pi4b", result.stdout)
+
+    def test_no_board_definitions_is_exit_72(self):
+        installed = [d for d in ("/usr/share/showguard/boards", "/usr/local/share/showguard/boards")
+                     if glob.glob(os.path.join(d, "*.conf"))]
+        if installed:
+            self.skipTest(f"this machine has installed board files ({installed[0]}), which the program also reads")
+        program, board_dir = self.copied_program()
+        result = self.run_copy(program, "boards")
+        self.assertEqual(result.returncode, 72, result.stderr)
+        self.assertEqual(result.stdout, "")
+        self.assertEqual(len(result.stderr.splitlines()), 1, result.stderr)
+        self.assertIn(f"no board definitions in {self.path('no-boards')}, {board_dir}", result.stderr)
 
     def test_boards_from_the_environment_and_a_broken_one(self):
         boards = self.path("boards")

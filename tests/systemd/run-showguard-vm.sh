@@ -63,7 +63,7 @@ Type=oneshot
 RemainAfterExit=yes
 ExecStart=/bin/sh -c 'modprobe gpio-sim; d=/sys/kernel/config/gpio-sim/led; mkdir -p $d/gpio-bank0/line0 && echo 4 > $d/gpio-bank0/num_lines && echo GPIO17 > $d/gpio-bank0/line0/name && echo 1 > $d/live'
 UNIT
-ln -s /lib/systemd/system/showguard@.service \
+ln -s /usr/lib/systemd/system/showguard@.service \
 	"$pkg/etc/systemd/system/multi-user.target.wants/showguard@starcourt.service"
 ln -s /lib/systemd/system/gpio-sim-led.service \
 	"$pkg/etc/systemd/system/showguard@starcourt.service.wants/gpio-sim-led.service"

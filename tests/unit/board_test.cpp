@@ -8,6 +8,7 @@
 
 #include "showguard/board.hpp"
 #include "showguard/error.hpp"
+#include "showguard/paths.hpp"
 
 using namespace showguard;
 
@@ -176,6 +177,16 @@ TEST_F(BoardDir, ListsBoardsAndReportsBrokenOnes)
 	EXPECT_EQ(boards.front().name, "alpha");
 	EXPECT_EQ(problems, std::vector<std::string>{(dir_ / "broken.conf").string() +
 						      ": no 'led' line; a board file needs one"});
-	// The shipped boards follow from the configured directories.
-	EXPECT_TRUE(std::any_of(boards.begin(), boards.end(), [](const auto &b) { return b.name == "pi5"; }));
+}
+
+TEST_F(BoardDir, SearchesTheEnvironmentThenBesideTheProgramThenThePrefix)
+{
+	const auto dirs = board_search_dirs();
+	ASSERT_EQ(dirs.size(), 3U);
+	EXPECT_EQ(dirs[0], dir_);
+	// Relative to the running program (this test binary), never a source tree.
+	const auto exe = std::filesystem::read_symlink("/proc/self/exe");
+	EXPECT_EQ(dirs[1], (exe.parent_path() / boards_dir_from_executable).lexically_normal());
+	EXPECT_EQ(dirs[2], std::filesystem::path(configured_boards_dir));
+	EXPECT_EQ(std::string(boards_dir_from_executable), "../share/showguard/boards");
 }

@@ -35,6 +35,7 @@ TEST(ExitStatus, TheContractIsSysexits)
 	EXPECT_EQ(to_int(ExitCode::no_user), 67);
 	EXPECT_EQ(to_int(ExitCode::unavailable), 69);
 	EXPECT_EQ(to_int(ExitCode::os_error), 71);
+	EXPECT_EQ(to_int(ExitCode::os_file), 72);
 	EXPECT_EQ(to_int(ExitCode::cant_create), 73);
 	EXPECT_EQ(to_int(ExitCode::busy), 75);
 	EXPECT_EQ(to_int(ExitCode::no_permission), 77);
