@@ -166,9 +166,25 @@ if (( ${#missing_host[@]} == 0 && need_update == 0 && lists_fresh )); then
     done
 fi
 
+# The Pi builds link libgpiod 2.x in, so that one package serves Debian 12 (libgpiod2) and
+# Debian 13 (libgpiod3): the rpi-arm64 and rpi-armhf presets find it in the private prefix
+# that install-libgpiod2.sh makes (/var/cache/showguard/libgpiod2-ARCH; cached, so a second
+# run costs nothing).
+gpiod2_prefixes() {
+    local arch rc=0
+    for arch in "${target_arches[@]}"; do
+        [[ $arch != armel ]] || continue # the static ARMv6 build links its sysroot's libgpiod
+        if (( dry_run )); then say "+ install-libgpiod2.sh --arch $arch"; continue; fi
+        "$here/install-libgpiod2.sh" --arch "$arch" >/dev/null ||
+            { say "$arch: libgpiod 2.x (bookworm-backports) could not be had"; rc=1; }
+    done
+    return "$rc"
+}
+
 if (( any_missing == 0 && need_update == 0 )); then
     say "${target_arches[*]}: everything in place; nothing to do"
-    exit 0
+    gpiod2_prefixes
+    exit
 fi
 
 if (( dry_run )); then
@@ -213,15 +229,7 @@ for arch in "${failed[@]}"; do
     fi
 done
 
-# The Pi builds link libgpiod 2.x in, so that one package serves Debian 12 (libgpiod2) and
-# Debian 13 (libgpiod3): the rpi-arm64 and rpi-armhf presets find it in the private prefix
-# that install-libgpiod2.sh makes (/var/cache/showguard/libgpiod2-ARCH).
-for arch in "${target_arches[@]}"; do
-    [[ $arch != armel ]] || continue # the static ARMv6 build links its sysroot's libgpiod
-    if (( dry_run )); then say "+ install-libgpiod2.sh --arch $arch"; continue; fi
-    "$here/install-libgpiod2.sh" --arch "$arch" >/dev/null ||
-        { say "$arch: libgpiod 2.x (bookworm-backports) could not be had"; status=1; }
-done
+gpiod2_prefixes || status=1
 
 if (( dry_run == 0 )); then
     say "check:"
