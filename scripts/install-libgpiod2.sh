@@ -69,28 +69,8 @@ fi
 codename=${VERSION_CODENAME:?no VERSION_CODENAME in /etc/os-release}
 suite="$codename-backports"
 
-# The archive's address, copied from this machine's own configuration (deb822 first, then the
-# one-line format), from the entry that carries the release itself.
-uri=
-if [[ -r /etc/apt/sources.list.d/debian.sources ]]; then
-    uri=$(awk -v c="$codename" '
-        BEGIN { RS = ""; FS = "\n" }
-        {
-            u = ""; ok = 0
-            for (i = 1; i <= NF; i++) {
-                if ($i ~ /^URIs:/)   { u = $i; sub(/^URIs:[ \t]*/, "", u); sub(/[ \t].*/, "", u) }
-                if ($i ~ /^Suites:/) { n = split(substr($i, 8), s, /[ \t]+/)
-                                       for (j = 1; j <= n; j++) if (s[j] == c) ok = 1 }
-            }
-            if (ok && u != "") { print u; exit }
-        }' /etc/apt/sources.list.d/debian.sources)
-fi
-if [[ -z "$uri" && -r /etc/apt/sources.list ]]; then
-    uri=$(awk -v c="$codename" '$1 == "deb" && $0 ~ (" " c " ") {
-              for (i = 2; i <= NF; i++) if ($i !~ /^\[/ && $i !~ /\]$/) { print $i; exit } }' \
-          /etc/apt/sources.list)
-fi
-[[ -n "$uri" ]] || { echo "install-libgpiod2: no '$codename' entry in the apt sources" >&2; exit 69; }
+# The archive's address, copied from this machine's own configuration.
+uri=$("$(dirname "${BASH_SOURCE[0]}")/debian-archive.sh")
 
 keyring=/usr/share/keyrings/debian-archive-keyring.gpg
 # Everything apt needs for this lives in a scratch directory removed on exit; the unpacked

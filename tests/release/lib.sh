@@ -16,27 +16,7 @@ release_say() { printf '[release] %s\n' "$*" >&2; }
 
 # The archive's address: the URIs: line of the entry that carries this machine's release.
 release_mirror() {
-	local codename uri=
-	codename=$(. /etc/os-release && echo "${VERSION_CODENAME:?}")
-	if [[ -r /etc/apt/sources.list.d/debian.sources ]]; then
-		uri=$(awk -v c="$codename" '
-			BEGIN { RS = ""; FS = "\n" }
-			{
-				u = ""; ok = 0
-				for (i = 1; i <= NF; i++) {
-					if ($i ~ /^URIs:/)   { u = $i; sub(/^URIs:[ \t]*/, "", u); sub(/[ \t].*/, "", u) }
-					if ($i ~ /^Suites:/) { n = split(substr($i, 8), s, /[ \t]+/)
-					                       for (j = 1; j <= n; j++) if (s[j] == c) ok = 1 }
-				}
-				if (ok && u != "") { print u; exit }
-			}' /etc/apt/sources.list.d/debian.sources)
-	fi
-	if [[ -z $uri && -r /etc/apt/sources.list ]]; then
-		uri=$(awk -v c="$codename" '$1 == "deb" && $0 ~ (" " c " ") {
-			for (i = 2; i <= NF; i++) if ($i !~ /^\[/ && $i !~ /\]$/) { print $i; exit } }' /etc/apt/sources.list)
-	fi
-	[[ -n $uri ]] || { echo "release: no '$codename' entry in the apt sources" >&2; return 69; }
-	echo "$uri"
+	"$(dirname "${BASH_SOURCE[0]}")/../../scripts/debian-archive.sh"
 }
 
 # What debootstrap and foreign roots need on the host.
