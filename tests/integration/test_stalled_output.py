@@ -16,7 +16,7 @@ import subprocess
 import termios
 import time
 
-from harness import (GuardTestCase, SLOW, lock_is_held, main, measures_cost, proc_status, showguard_cmd,
+from harness import (GuardTestCase, SLOW, lock_is_held, main, measures_cost, needs_subreaper, proc_status, showguard_cmd,
                      wait_for, wait_held)
 
 # What the show writes to fill the shared stderr pipe, more than its 64 KiB.
@@ -67,6 +67,9 @@ class StalledStderrTest(GuardTestCase):
         wait_for(lambda: unread_bytes(self.write_end) >= 60000, message="the show to fill the FIFO")
         return guard
 
+    # The flood's writer is a leftover blocked on the stalled FIFO: only a subreaper guard
+    # finds and stops it, and until then it holds the inherited lock.
+    @needs_subreaper
     def test_stop_stops_the_show_although_its_stderr_is_stalled(self):
         guard = self.start_stalled(
             f"trap 'echo term > {self.path('term')}; exit 0' TERM; {FLOOD} "
@@ -83,6 +86,9 @@ class StalledStderrTest(GuardTestCase):
         # well inside the kill timeout, not after it.
         self.assertLess(elapsed, 2 * SLOW)
 
+    # The flood's writer is a leftover blocked on the stalled FIFO: only a subreaper guard
+    # finds and stops it, and until then it holds the inherited lock.
+    @needs_subreaper
     def test_kill_timeout_holds_although_stderr_is_stalled(self):
         guard = self.start_stalled(
             f"trap '' TERM; {FLOOD} echo $$ > {self.path('pid')}; while :; do sleep 0.1; done",
