@@ -33,7 +33,7 @@ def parse(path):
             header = TEST_HEADER.match(line)
             if header:
                 if name is not None:
-                    yield name, output, bool(passed)
+                    yield name, output, passed if passed == "skipped" else bool(passed)
                 name, output, in_output, passed = header.group(1), [], False, None
             elif name is None:
                 continue
@@ -48,8 +48,10 @@ def parse(path):
                 passed = True
             elif line.startswith("Test Failed") or line.startswith("Test Not Run"):
                 passed = False
+            elif line.startswith("Skip regular expression found"):
+                passed = "skipped"  # GTEST_SKIP(): ctest's skip, not a pass
     if name is not None:
-        yield name, output, bool(passed)
+        yield name, output, passed if passed == "skipped" else bool(passed)
 
 
 def unittest_counts(output):
@@ -116,6 +118,12 @@ def main():
     for name, output, ok in parse(log):
         if name.startswith("failures."):
             continue  # the run's own report of the others (tests/report_failures.py)
+        if ok == "skipped":
+            # GoogleTest prints the skip's message on the line after "FILE:LINE: Skipped".
+            reason = next((output[i + 1] for i, line in enumerate(output[:-1]) if line.endswith(": Skipped")),
+                          "skipped")
+            skips.append((name, reason))
+            continue
         counts = unittest_counts(output)
         if counts is None:
             passed, failed = passed + ok, failed + (not ok)
