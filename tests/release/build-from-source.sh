@@ -25,7 +25,7 @@ build_packages=(
 	g++ cmake ninja-build pkgconf
 	libgpiod-dev gpiod libboost-program-options-dev libspdlog-dev libfmt-dev libgtest-dev
 	libcurl4-openssl-dev nlohmann-json3-dev
-	python3 util-linux procps bash dpkg-dev
+	python3 util-linux procps bash dpkg-dev strace
 )
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/showguard-$suite.XXXXXX")

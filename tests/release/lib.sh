@@ -92,7 +92,7 @@ release_derive() {
 release_pack() {
 	local dir=$1 tarball=$2 m
 	rm -f "$dir"/var/cache/apt/archives/*.deb
-	while read -r m; do umount -l "$m"; done < <(awk -v d="$(realpath "$dir")/" 'index($2, d) == 1 { print $2 }' /proc/mounts | sort -r)
+	while read -r m; do umount -l "$m"; done < <(awk -v d="$(realpath "$dir")" '$2 == d || index($2, d "/") == 1 { print $2 }' /proc/mounts | sort -r)
 	chmod 755 "$dir"
 	tar -C "$dir" -cf "$tarball.tmp" . && mv "$tarball.tmp" "$tarball"
 	release_cleanup "$dir"
@@ -109,6 +109,9 @@ release_unpack() {
 
 release_mount() {
 	local dir=$1 m
+	# The root a mount point of its own, as a system's / is: unshare --mount-proc (the PID
+	# namespace tests) makes / private, which fails on a directory that is no mount.
+	mountpoint -q "$dir" || mount --bind "$dir" "$dir"
 	for m in proc sys dev dev/pts run; do
 		mountpoint -q "$dir/$m" && continue
 		mkdir -p "$dir/$m"
@@ -140,7 +143,7 @@ release_cleanup() {
 		dir=$(realpath "$dir")
 		while read -r m; do
 			umount -l "$m" 2>/dev/null || true
-		done < <(awk -v d="$dir/" 'index($2, d) == 1 { print $2 }' /proc/mounts | sort -r)
+		done < <(awk -v d="$dir" '$2 == d || index($2, d "/") == 1 { print $2 }' /proc/mounts | sort -r)
 		rm -rf --one-file-system "$dir"
 	done
 }
