@@ -207,21 +207,30 @@ def failover(tmp, cluster):
         return f"failover {took:.2f}s after SIGKILL (TTL {TTL:.0f}s, limit {TTL + 1:.0f}s); tokens {tokens}"
 
 
+def cut_and_check_fence(s, a):
+    """Cuts the primary A off the cluster and checks the fence from the shows'
+    own timestamps: A's show stops within TTL - kill timeout - margin of the cut,
+    before the standby's starts, and A's guard exits 69. Returns (cut, A's
+    stop, B's start)."""
+    cut = time.time()
+    a.proxy.freeze()
+    wait_until(lambda: any(r[0] == "B" for r in running(s.log)), 2 * TTL + 5, "the standby's show")
+    runs = intervals(s.log)
+    a_stop = next(r[2] for r in runs if r[0] == "A")
+    b_start = next(r[1] for r in runs if r[0] == "B")
+    assert a_stop is not None, f"two copies of the show: the primary's still runs: {runs}"
+    assert a_stop < b_start, f"overlap: primary stopped at {a_stop}, standby started at {b_start}"
+    assert a_stop - cut <= TTL - KILL_TIMEOUT - MARGIN + SLACK, \
+        f"the primary's show stopped {a_stop - cut:.2f}s after the cut"
+    a.proc.wait(timeout=10)
+    assert a.proc.returncode == 69, f"the fenced guard exited {a.proc.returncode}, not 69"
+    return cut, a_stop, b_start
+
+
 def partition(tmp, cluster):
     with Scenario(tmp, cluster, "partition") as s:
         a, b = s.primary_and_standby()
-        cut = time.time()
-        a.proxy.freeze()
-        wait_until(lambda: any(r[0] == "B" for r in running(s.log)), 2 * TTL + 5, "the standby's show")
-        runs = intervals(s.log)
-        a_stop = next(r[2] for r in runs if r[0] == "A")
-        b_start = next(r[1] for r in runs if r[0] == "B")
-        assert a_stop is not None, f"the primary's show still runs: {runs}"
-        assert a_stop < b_start, f"overlap: primary stopped at {a_stop}, standby started at {b_start}"
-        assert a_stop - cut <= TTL - KILL_TIMEOUT - MARGIN + SLACK, \
-            f"the primary's show stopped {a_stop - cut:.2f}s after the cut"
-        a.proc.wait(timeout=10)
-        assert a.proc.returncode == 69, f"the fenced guard exited {a.proc.returncode}, not 69"
+        cut, a_stop, b_start = cut_and_check_fence(s, a)
         with open(a.log) as f:
             text = f.read()
         assert "is being lost" in text and "127.0.0.1:" in text, text
@@ -252,18 +261,7 @@ def partition_with_stalled_stderr(tmp, cluster):
                 return int.from_bytes(fcntl.ioctl(read_end, termios.FIONREAD, b"\0\0\0\0"), "little")
             # Full: a little less than 64 KiB when a short line has a page to itself.
             wait_until(lambda: unread() >= 60000, 10, "the show to fill its stderr")
-            cut = time.time()
-            a.proxy.freeze()
-            wait_until(lambda: any(r[0] == "B" for r in running(s.log)), 2 * TTL + 5, "the standby's show")
-            runs = intervals(s.log)
-            a_stop = next(r[2] for r in runs if r[0] == "A")
-            b_start = next(r[1] for r in runs if r[0] == "B")
-            assert a_stop is not None, f"two copies of the show: the primary's still runs: {runs}"
-            assert a_stop < b_start, f"overlap: primary stopped at {a_stop}, standby started at {b_start}"
-            assert a_stop - cut <= TTL - KILL_TIMEOUT - MARGIN + SLACK, \
-                f"the primary's show stopped {a_stop - cut:.2f}s after the cut"
-            a.proc.wait(timeout=10)
-            assert a.proc.returncode == 69, f"the fenced guard exited {a.proc.returncode}, not 69"
+            cut, a_stop, b_start = cut_and_check_fence(s, a)
             a.proxy.heal()
             return (f"partition with a stalled stderr: primary's show stopped {a_stop - cut:.2f}s after the cut, "
                     f"standby started {b_start - cut:.2f}s after it; primary exit 69")
