@@ -12,7 +12,6 @@
 
 diag "kernel $(uname -r) on $(uname -m); $("$SHOWGUARD" --version)"
 LOCKS=/run/showguard
-STEP=250ms
 
 # Line I's gpioinfo row: 'line 0: "GPIO17" "showguard:a" output active-high [used]'.
 line_info() {
@@ -69,8 +68,20 @@ check "gpio-sim chip with GPIO17 and GPIO27 goes live" sim_chip_create led 2 GPI
 diag "GPIO17 is $SIM_CHIP line 0 ($SIM_DEV)"
 
 # --- led-test: what it finds, and the patterns -----------------------------------------
-out="$("$SHOWGUARD" led-test --led gpio:GPIO17 --step "$STEP" 2>&1)"
+# Watched on the line, not judged by its own text: with 1 s a pattern, on (1 s lit), the
+# 5 Hz flicker (about 10 changes, half lit), the 1 Hz blink (half lit) and the flash (a
+# fifth lit) come to about 2.2 s lit and 15 changes in the 5 s sampled.
+"$SHOWGUARD" led-test --led gpio:GPIO17 --step 1s >/tmp/led-test.out 2>&1 &
+LED_TEST=$!
+set -- $(sample 0 4)
+wait "$LED_TEST"
 expect_eq "led-test drives GPIO17 and exits 0" 0 "$?"
+out="$(cat /tmp/led-test.out)"
+diag "led-test on the line: lit $1 cs, dark $2 cs, $3 changes"
+check "led-test's patterns are seen on the line (>= 8 changes: the flicker is there)" ge "$3" 8
+check "... lit between 1.2 s and 3.3 s of it (on, then blinks; not stuck on)" \
+    sh -c "[ $1 -ge 120 ] && [ $1 -le 330 ]"
+expect_sim_value "led-test leaves the line dark" 0 0
 expect_contains "led-test finds the line by name on the simulated chip" \
     "found: GPIO line GPIO17 ($SIM_CHIP_DEV [" "$out"
 expect_contains "... and reports it unused" ", unused; libgpiod " "$out"
