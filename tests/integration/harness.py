@@ -231,9 +231,21 @@ class GuardTestCase(unittest.TestCase):
     def sh(self, script):
         return ["/bin/sh", "-c", script]
 
-    def wait_file(self, name, timeout=10.0):
+    def wait_file(self, name, timeout=10.0, guard=None):
+        """Waits for the file name to have content. With guard: a guard that
+        exits before the file is there fails the wait at once, with its status
+        and what it printed, instead of after the timeout."""
         path = self.path(name)
-        wait_for(lambda: os.path.exists(path) and os.path.getsize(path) > 0, timeout, message=path)
+
+        def written():
+            if os.path.exists(path) and os.path.getsize(path) > 0:
+                return True
+            if guard is not None and guard.poll() is not None and not os.path.exists(path):
+                _, err = guard.communicate()
+                raise AssertionError(f"the guard exited {guard.returncode} before {path} was written: {err!r}")
+            return False
+
+        wait_for(written, timeout, message=path)
         with open(path) as f:
             return f.read()
 

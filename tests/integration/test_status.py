@@ -28,7 +28,7 @@ class StatusTest(GuardTestCase):
 
     def start_running(self, show="starcourt", *options):
         guard = self.start(show, self.sh(f"echo $$ > {self.path(show + '.pid')}; exec sleep 30"), *options)
-        show_pid = int(self.wait_file(show + ".pid"))
+        show_pid = int(self.wait_file(show + ".pid", guard=guard))
         record = os.path.join(self.lock_dir, show + ".state")
         # The show may write its pid file before the guard writes its record.
         wait_for(lambda: os.path.exists(record) and "state=running" in open(record).read())
