@@ -149,8 +149,9 @@ class SupervisionTest(GuardTestCase):
     def assert_stopped_before_the_lock_was_released(self, stamps, taken):
         out, _ = taken.communicate(timeout=20 * SLOW)
         self.assertEqual(taken.returncode, 0)
-        written = [float(t) for t in open(stamps).read().split()]
-        self.assertGreater(len(written), 1, "the show did not wind down")
+        with open(stamps) as f:
+            written = [float(t) for t in f.read().split()]
+        self.assertGreater(len(written), 1, "flock(1) got the lock, and the show had not (yet) wound down")
         self.assertGreater(float(out), written[-1],
                            f"flock(1) got the lock {written[-1] - float(out):.3f}s before the show's last word")
 
@@ -159,26 +160,29 @@ class SupervisionTest(GuardTestCase):
         # before the moment an independent flock(1) gets the lock.
         stamps = self.path("stamps")
         guard = self.start("starcourt", [sys.executable, "-c", WIND_DOWN, stamps, self.path("pid")])
-        self.wait_file("pid")
+        show = int(self.wait_file("pid"))
+        self.addCleanup(lambda: pid_alive(show) and os.kill(show, signal.SIGKILL))
         taken = self.wait_for_the_lock_outside()
         guard.terminate()
+        self.assert_stopped_before_the_lock_was_released(stamps, taken)
         code, _, err = self.finish(guard)
         self.assertEqual(code, 0, err)
-        self.assert_stopped_before_the_lock_was_released(stamps, taken)
 
     @needs_subreaper
     def test_leftover_daemon_winds_down_before_the_lock_is_released(self):
         # The show leaves a daemon (its own session, no lock descriptor) and
         # exits; the guard stops it, and only then lets the lock go.
-        stamps = self.path("stamps")
+        stamps, go = self.path("stamps"), self.path("go")
         script = (f"setsid {sys.executable} -c '{WIND_DOWN}' {stamps} {self.path('pid')} & "
-                  f"while [ ! -s {self.path('pid')} ]; do sleep 0.02; done")
+                  f"while [ ! -e {go} ]; do sleep 0.02; done")
         guard = self.start("starcourt", self.sh(script))
-        self.wait_file("pid")
+        daemon = int(self.wait_file("pid"))
+        self.addCleanup(lambda: pid_alive(daemon) and os.kill(daemon, signal.SIGKILL))
         taken = self.wait_for_the_lock_outside()
+        open(go, "w").close()
+        self.assert_stopped_before_the_lock_was_released(stamps, taken)
         code, _, err = self.finish(guard)
         self.assertEqual(code, 0, err)
-        self.assert_stopped_before_the_lock_was_released(stamps, taken)
 
 
 if __name__ == "__main__":
