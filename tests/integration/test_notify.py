@@ -68,7 +68,7 @@ class NotifyTest(GuardTestCase):
         waiting = self.receive_until("STATUS=waiting for show starcourt")
         self.assertFalse([m for m in waiting if "READY=1" in m], waiting)
         # No datagram may say READY while the outside holder still holds it.
-        self.sock.settimeout(0.5 * SLOW)
+        self.sock.settimeout(0.2 * SLOW)
         try:
             early = self.sock.recv(4096).decode()
         except socket.timeout:
