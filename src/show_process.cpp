@@ -21,7 +21,7 @@ namespace showguard {
 namespace {
 
 // What the child reports through the exec-status pipe when it cannot exec.
-enum class Stage : int { credentials = 1, working_directory = 2, exec = 3, orphaned = 4 };
+enum class Stage : int { credentials = 1, working_directory = 2, exec = 3, orphaned = 4, interpreter = 5 };
 
 struct ChildReport {
 	Stage stage;
@@ -74,7 +74,14 @@ struct ChildReport {
 	(void)::sigprocmask(SIG_SETMASK, &spec.signal_mask, nullptr);
 
 	::execve(spec.program.c_str(), argv, envp);
-	child_fail(pipe_fd, Stage::exec, errno);
+	// ENOENT from execve() also means a missing #! interpreter (or ELF
+	// loader): then the program was found but cannot be executed, 126,
+	// as the exit contract says; 127 only if the program itself is gone
+	// (deleted before a restart).
+	const int error = errno;
+	if (error == ENOENT && ::access(spec.program.c_str(), F_OK) == 0)
+		child_fail(pipe_fd, Stage::interpreter, error);
+	child_fail(pipe_fd, Stage::exec, error);
 }
 
 // The lock keeper, between fork and _exit: async-signal-safe calls only.
@@ -243,6 +250,9 @@ ShowProcess::Start ShowProcess::read_exec_status()
 		break;
 	case Stage::exec:
 		failure_ = "cannot execute " + program_ + ": " + reason;
+		break;
+	case Stage::interpreter:
+		failure_ = "cannot execute " + program_ + ": its interpreter (#! line) or loader does not exist";
 		break;
 	}
 	return Start::failed;

@@ -200,7 +200,9 @@ def failover(tmp, cluster):
         wait_until(lambda: any(r[0] == "B" for r in running(s.log)), TTL + 5, "the standby's show")
         started = next(r[1] for r in intervals(s.log) if r[0] == "B")
         took = started - killed
-        assert took <= TTL + 1.0, f"the standby started {took:.2f}s after SIGKILL of the primary (TTL {TTL}s)"
+        # TTL from the last renewal, plus the standby's reaction (0.1-0.4 s
+        # measured), with the suite's one factor for a slower machine.
+        assert took <= TTL + SLACK * float(os.environ.get("SHOWGUARD_SLOW", "1")), f"the standby started {took:.2f}s after SIGKILL of the primary (TTL {TTL}s)"
         tokens = [r[3] for r in intervals(s.log)]
         assert int(tokens[1]) > int(tokens[0]), f"fencing tokens do not grow: {tokens}"
         assert overlaps(intervals(s.log), time.time()) == 0

@@ -91,12 +91,29 @@ def main():
     refusals = outcomes.get(75, 0)
     other = {k: v for k, v in outcomes.items() if k not in (0, 75)}
     lock_files = [os.path.join(lock_dir, s + ".lock") for s in shows] + [os.path.join(lock_dir, "resources", "dmx1.lock")]
-    held = [os.path.relpath(p, lock_dir) for p in lock_files if lock_is_held(p)]
+
+    def left_held():
+        return [os.path.relpath(p, lock_dir) for p in lock_files if lock_is_held(p)]
+
+    held = left_held()
+    # The left-held check's canary: the shared resource's lock, held by
+    # util-linux flock(1) for a moment, must be seen held.
+    holder = subprocess.Popen(["flock", lock_files[-1], "sleep", "600"], start_new_session=True,
+                              stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        wait_for(lambda: "resources/dmx1.lock" in left_held(), 10, message="the held resource lock to be seen")
+        held_caught = True
+    except AssertionError:
+        held_caught = False
+    finally:
+        os.killpg(holder.pid, signal.SIGKILL)
+        holder.wait()
+    print(f"stress: canary: a resource lock left held {'caught' if held_caught else 'MISSED'}")
     print(f"stress: {GUARDS} guards for {SECONDS:.0f} s: runs {runs}, refusals {refusals}, "
           f"overlaps {overlaps}, other exits {other}, locks left held {held}")
-    ok = caught > 0 and overlaps == 0 and runs > 0 and runs == outcomes.get(0, 0) and not other and not held
+    ok = caught > 0 and held_caught and overlaps == 0 and runs > 0 and runs == outcomes.get(0, 0) and not other and not held
     if not ok:
-        record_failure(f"canary caught {caught}, runs {runs} (guards exiting 0: {outcomes.get(0, 0)}), "
+        record_failure(f"canary caught {caught}, left-held canary caught {held_caught}, runs {runs} (guards exiting 0: {outcomes.get(0, 0)}), "
                        f"overlaps {overlaps}, other exits {other}, locks left held {held}")
     print(f"{1 if ok else 0} passed, {0 if ok else 1} failed")
     subprocess.run(["rm", "-rf", tmp])

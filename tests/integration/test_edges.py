@@ -225,7 +225,10 @@ class EdgeTest(GuardTestCase):
         # What still holds: the show is told to stop at once (PR_SET_PDEATHSIG).
         # What a show gives up by closing the lock's descriptor: the lock goes
         # with the guard, so a new guard may start while this show winds down.
-        script = (self.CLOSE_ALL + f"trap 'echo term > {self.path('term')}; sleep 1; exit 0' TERM; "
+        # The show winds down until the test has looked (the release file).
+        release = self.path("release")
+        script = (self.CLOSE_ALL + f"trap 'echo term > {self.path('term')}; "
+                  f"while [ ! -e {release} ]; do sleep 0.02; done; exit 0' TERM; "
                   f"echo $$ > {self.path('pid')}; while :; do sleep 0.05; done")
         guard = self.start(self.show, ["bash", "-c", script])
         show_pid = int(self.wait_file("pid"))
@@ -235,6 +238,7 @@ class EdgeTest(GuardTestCase):
         self.wait_file("term")
         self.assertTrue(pid_alive(show_pid), "the show should still be winding down")
         self.assertFalse(lock_is_held(self.lock()), "nothing but the dead guard held the lock")
+        open(release, "w").close()
         wait_for(lambda: not pid_alive(show_pid), timeout=5, message="the show to finish its SIGTERM")
         self.assert_nothing_left()
 

@@ -1,11 +1,12 @@
 # SPDX-License-Identifier: GPL-2.0-or-later
 """The exit-status contract, with a one-line message naming the thing."""
 
+import glob
 import os
 import signal
 import subprocess
 
-from harness import GuardTestCase, main, showguard_cmd
+from harness import EMULATOR, GuardTestCase, lock_is_held, main, showguard_cmd
 
 
 class ExitStatusTest(GuardTestCase):
@@ -50,13 +51,62 @@ class ExitStatusTest(GuardTestCase):
         self.assert_one_line(result.stderr, self.tmp, "is a directory")
 
     def test_bad_interpreter_is_126_from_exec(self):
+        # The program exists (the guard's checks pass) but execve() fails with
+        # ENOENT for its missing interpreter: found, cannot be executed, 126.
         script = self.path("run")
         with open(script, "w") as f:
             f.write("#!/nonexistent/interpreter\n")
         os.chmod(script, 0o755)
         result = self.run_guard("starcourt", [script])
-        self.assertEqual(result.returncode, 127)
-        self.assertIn(f"cannot execute {script}", result.stderr)
+        self.assertEqual(result.returncode, 126, result.stderr)
+        self.assertIn(f"cannot execute {script}: its interpreter (#! line) or loader does not exist", result.stderr)
+        self.assertFalse(lock_is_held(self.lock_path("starcourt")))
+
+    def test_program_gone_before_a_restart_is_127_from_exec(self):
+        # The first run deletes its own program; the restart's execve() then
+        # fails with ENOENT for the program itself: not found, 127, no retry.
+        script, runs = self.path("run"), self.path("runs")
+        with open(script, "w") as f:
+            f.write(f"#!/bin/sh\necho run >> {runs}\nrm -- \"$0\"\n")
+        os.chmod(script, 0o755)
+        result = self.run_guard("starcourt", [script], "--restart", "always", "--restart-delay", "10ms",
+                                "--restart-limit", "5")
+        self.assertEqual(result.returncode, 127, result.stderr)
+        self.assertIn(f"cannot execute {script}: No such file or directory", result.stderr)
+        self.assertEqual(open(runs).read().split(), ["run"])
+        self.assertFalse(lock_is_held(self.lock_path("starcourt")))
+
+    def test_etcd_backend_without_libcurl_is_69(self):
+        # libcurl made unloadable for one guard only: in a mount namespace an
+        # empty file is bound over every libcurl.so.4 of the machine. Canary:
+        # the same command without that reaches libcurl and fails (69 too) on
+        # the cluster that is not there, naming the endpoint.
+        if EMULATOR:
+            self.skipTest("the emulated builds find libcurl in their own root (and the static one has no "
+                          "backend: its own test); the native build proves this")
+        if os.geteuid() != 0:
+            self.skipTest("needs root for a mount namespace")
+        libraries = sorted({os.path.realpath(p) for p in glob.glob("/usr/lib/*/libcurl.so.4") +
+                            glob.glob("/lib/*/libcurl.so.4") + glob.glob("/usr/lib/libcurl.so.4")})
+        self.assertTrue(libraries, "no libcurl.so.4 on this machine to hide")
+        empty = self.path("empty")
+        open(empty, "w").close()
+        endpoint = "http://127.0.0.1:9"
+        guard = showguard_cmd("--show", "starcourt", "--lock-dir", self.lock_dir, "--lock-backend", "etcd",
+                              "--etcd-endpoints", endpoint, "--", "touch", self.path("ran"))
+        hide = " && ".join(f"mount --bind {empty} {lib}" for lib in libraries)
+        result = subprocess.run(["unshare", "--mount", "--propagation", "private", "/bin/sh", "-c",
+                                 f'{hide} && exec "$@"', "sh", *guard],
+                                capture_output=True, text=True, timeout=60)
+        self.assertEqual(result.returncode, 69, result.stderr)
+        self.assert_one_line(result.stderr, "the etcd backend needs libcurl.so.4 (",
+                             "install the libcurl4 package")
+        self.assertFalse(os.path.exists(self.path("ran")))
+        self.assertFalse(lock_is_held(self.lock_path("starcourt")))
+        canary = subprocess.run(guard, capture_output=True, text=True, timeout=60)
+        self.assertEqual(canary.returncode, 69, canary.stderr)
+        self.assertNotIn("libcurl", canary.stderr)
+        self.assertIn("127.0.0.1:9", canary.stderr)
 
     def test_usage_errors_are_64_and_create_nothing(self):
         cases = [

@@ -25,6 +25,7 @@ from harness import SLOW, GuardTestCase, lock_is_held, main, showguard_cmd, wait
 
 ROOT = os.geteuid() == 0
 ERROR = "showguard: error:"
+WARNING = "showguard: warning:"
 CRASH_MARKERS = ("Sanitizer", "runtime error:", "==ERROR", "Segmentation fault", "core dumped")
 
 
@@ -50,6 +51,7 @@ class Row:
     needs_root: bool = False          # the setup needs root (mount, chown)
     held: tuple = ()                  # lock files the setup itself holds (not the guard's)
     check: Optional[Callable] = None  # check(sandbox, result) after the common checks
+    warning: str = ""                 # a fragment of the one `showguard: warning:` line the row promises
 
 
 def guard(*options, program=("true",), show="starcourt"):
@@ -325,7 +327,8 @@ ROWS = [
     Row("lock dir parent unwritable", guard(), 73, "cannot create lock dir {box}/ro/locks: Permission denied",
         lock_dir="ro/locks", setup=make(("dir", "ro"), mode=0o755), as_user=True),
     Row("lock dir on a full filesystem", guard(), 0, "", errors=0, lock_dir="fs/locks", needs_root=True,
-        setup=tmpfs("fs", "size=64k", fill=True, lock_dir="locks"), check=only_lock_file),
+        setup=tmpfs("fs", "size=64k", fill=True, lock_dir="locks"), check=only_lock_file,
+        warning="cannot write status record {locks}/starcourt.state: No space left on device"),
     Row("lock dir on a filesystem without inodes", guard(), 73,
         "cannot open lock file {locks}/starcourt.lock: No space left on device", lock_dir="fs/locks",
         needs_root=True, setup=tmpfs("fs", "size=1m,nr_inodes=16", inodes=True, lock_dir="locks")),
@@ -368,7 +371,8 @@ ROWS = [
     Row("record is a symlink", guard(), 0, errors=0, check=record_replaced,
         setup=steps(make(("file", "target"), content=b"keep"),
                     make(("symlink", "locks/starcourt.state"), target="{box}/target"))),
-    Row("record is a directory", guard(), 0, "", errors=0, setup=make(("dir", "locks/starcourt.state"))),
+    Row("record is a directory", guard(), 0, "", errors=0, setup=make(("dir", "locks/starcourt.state")),
+        warning="cannot replace status record {locks}/starcourt.state"),
     Row("held by a stranger, garbage record", guard(), 75,
         "show starcourt is busy: held by pid", held=("starcourt.lock",),
         setup=make(("file", "locks/starcourt.state"), content=GARBAGE)),
@@ -544,6 +548,15 @@ class HostileInputTest(GuardTestCase):
         if row.fragment:
             # A failure's one error line names the thing; check-config reports on stdout.
             self.assertIn(expand(row.fragment), errors[0] if errors else out + err, context)
+
+        if row.warning:
+            # The show ran, and the record that could not be written is
+            # reported (once per write, naming it), not silently skipped.
+            # (Other warnings, such as qemu-user's refused subreaper, aside.)
+            warnings = [line for line in err.splitlines() if line.startswith(WARNING) and "status record" in line]
+            self.assertTrue(warnings, "no warning about the status record" + context)
+            for line in warnings:
+                self.assertIn(expand(row.warning), line, context)
 
         after = snapshot(box, skip)
         for parent in created_parents:

@@ -3,14 +3,16 @@
 sees, that dies with its holders, and whose refusals name the holder."""
 
 import os
+import pwd
 import re
+import shlex
 import signal
 import subprocess
 import threading
 import time
 
 from harness import (GuardTestCase, SLOW, blocked_in_flock, listed_in_proc_locks, lock_is_held, main, pid_alive,
-                     wait_for, wait_held)
+                     showguard_cmd, wait_for, wait_held)
 
 
 class LockTest(GuardTestCase):
@@ -58,6 +60,58 @@ class LockTest(GuardTestCase):
         self.assertEqual(result.returncode, 3, result.stderr)
         holder.terminate()
         holder.wait()
+
+    def test_conflict_exit_code_for_a_busy_resource_and_a_timed_out_wait(self):
+        holder = self.start("hawkins", ["sleep", "30"], "--resource", "dmx1")
+        wait_held(os.path.join(self.lock_dir, "resources", "dmx1.lock"))
+        result = self.run_guard("starcourt", ["true"], "--resource", "dmx1", "--conflict-exit-code", "3")
+        self.assertEqual(result.returncode, 3, result.stderr)
+        self.assertIn("resource dmx1 is busy", result.stderr)
+        result = self.run_guard("starcourt", ["true"], "--resource", "dmx1", "--wait=300ms",
+                                "--conflict-exit-code", "4")
+        self.assertEqual(result.returncode, 4, result.stderr)
+        self.assertIn("gave up waiting for resource dmx1 after 300ms", result.stderr)
+        result = self.run_guard("hawkins", ["true"], "--wait=300ms", "--conflict-exit-code", "5")
+        self.assertEqual(result.returncode, 5, result.stderr)
+        self.assertIn("gave up waiting for show hawkins after 300ms", result.stderr)
+        self.assertFalse(lock_is_held(self.lock_path("starcourt")))
+        holder.terminate()
+        self.assertEqual(holder.wait(10 * SLOW), 143)
+
+    def test_default_lock_dir(self):
+        # root: /run/showguard, even with XDG_RUNTIME_DIR set; another user:
+        # $XDG_RUNTIME_DIR/showguard (an absolute one), else /tmp/showguard-UID.
+        # Each guard runs in a mount namespace with fresh tmpfs on /run and
+        # /tmp, so the machine's own lock dirs are never touched; the show asks
+        # util-linux flock(1), an independent client, whether the expected
+        # path is held, and lists the XDG_RUNTIME_DIR.
+        if os.geteuid() != 0:
+            self.skipTest("needs root for a mount namespace and to run a guard as nobody")
+        if os.path.realpath(showguard_cmd()[-1]).startswith(("/tmp/", "/run/")):
+            self.skipTest("the guard's binary is under /tmp or /run, which this test covers with a tmpfs")
+        nobody = pwd.getpwnam("nobody")
+        xdg = "/run/xdg"
+        as_nobody = ["setpriv", f"--reuid={nobody.pw_uid}", f"--regid={nobody.pw_gid}", "--clear-groups"]
+        cases = [
+            ([], {"XDG_RUNTIME_DIR": xdg}, "/run/showguard"),
+            (as_nobody, {"XDG_RUNTIME_DIR": xdg}, f"{xdg}/showguard"),
+            (as_nobody, {"XDG_RUNTIME_DIR": "relative/ignored"}, f"/tmp/showguard-{nobody.pw_uid}"),
+            (as_nobody, {}, f"/tmp/showguard-{nobody.pw_uid}"),
+        ]
+        for prefix, extra, expected in cases:
+            with self.subTest(user="nobody" if prefix else "root", env=extra):
+                lock = f"{expected}/default-dir.lock"
+                probe = f'flock -n -E 99 {lock} true; echo "flock=$?"; echo "xdg=$(ls -A {xdg})"'
+                guard = " ".join(shlex.quote(a) for a in prefix + showguard_cmd("--show", "default-dir", "--",
+                                                                                 "/bin/sh", "-c", probe))
+                env = {k: v for k, v in os.environ.items() if k != "XDG_RUNTIME_DIR"} | extra
+                setup = (f"mount -t tmpfs tmpfs /run && mount -t tmpfs tmpfs /tmp && mkdir -m 700 {xdg} && "
+                         f"chown {nobody.pw_uid}:{nobody.pw_gid} {xdg} && exec {guard}")
+                result = subprocess.run(["unshare", "--mount", "--propagation", "private", "/bin/sh", "-c", setup],
+                                        capture_output=True, text=True, env=env, timeout=30 * SLOW)
+                self.assertEqual(result.returncode, 0, result.stderr)
+                self.assertIn("flock=99", result.stdout, f"{lock} was not held: {result.stderr}")
+                self.assertIn("xdg=showguard\n" if expected.startswith(xdg) else "xdg=\n", result.stdout)
 
     def test_lock_held_by_flock_refuses_the_guard(self):
         os.makedirs(self.lock_dir, mode=0o755)
@@ -187,7 +241,11 @@ class LockTest(GuardTestCase):
         guard = self.start("starcourt", ["true"], "--resource", "r2", "--resource", "r1", "--wait")
         wait_for(lambda: blocked_in_flock(guard.pid), message="the guard to wait for r1")
         self.assertTrue(listed_in_proc_locks(self.lock_path("starcourt")), "the show lock is not held while waiting")
-        self.assertFalse(listed_in_proc_locks(r2), "r2 was locked before r1")
+        # r2 stays free for as long as the guard waits, not only at one look.
+        for _ in range(10):
+            self.assertFalse(listed_in_proc_locks(r2), "r2 was locked before r1")
+            self.assertTrue(blocked_in_flock(guard.pid))
+            time.sleep(0.02)
         os.killpg(outside.pid, signal.SIGKILL)
         self.assertEqual(guard.wait(20 * SLOW), 0)
 

@@ -7,7 +7,7 @@ import subprocess
 import sys
 import time
 
-from harness import GuardTestCase, main, wait_for, SLOW
+from harness import GuardTestCase, lock_is_held, main, wait_for, SLOW
 
 FORWARDED = ["HUP", "QUIT", "USR1", "USR2", "INT", "TERM"]
 
@@ -56,6 +56,45 @@ class SignalTest(GuardTestCase):
         code, _, err = self.finish(guard)
         self.assertEqual(code, 143, err)
         self.assertEqual(len(open(self.path("pid")).read().split()), 1)
+
+    def test_sigint_stops_without_restart_and_escalates_to_sigkill(self):
+        # A show that only logs SIGINT and keeps running: SIGINT to the guard
+        # ends the run (SIGKILL once --kill-timeout has passed) and, although
+        # --restart always, starts no second run.
+        runs, log = self.path("runs"), self.path("log")
+        script = (f"trap 'echo INT >> {log}' INT; echo $$ >> {runs}; echo $$ > {self.path('pid')}; "
+                  f"while :; do sleep 0.05; done")
+        guard = self.start("starcourt", self.sh(script), "--restart", "always", "--restart-delay", "10ms",
+                           "--kill-timeout", "500ms")
+        show = int(self.wait_file("pid"))
+        started = time.monotonic()
+        guard.send_signal(signal.SIGINT)
+        code, _, err = self.finish(guard)
+        elapsed = time.monotonic() - started
+        self.assertEqual(code, 128 + signal.SIGKILL, err)
+        self.assertGreaterEqual(elapsed, 0.45, "SIGKILL before the kill timeout")
+        self.assertLess(elapsed, 5 * SLOW)
+        self.assertEqual(open(log).read().split(), ["INT"])
+        self.assertEqual(open(runs).read().split(), [str(show)], "restarted after SIGINT")
+        self.assertFalse(lock_is_held(self.lock_path("starcourt")))
+
+    def test_sigint_between_runs_starts_no_other_run(self):
+        runs = self.path("runs")
+        guard = self.start("starcourt", self.sh(f"echo $$ >> {runs}; exit 3"), "--restart", "always",
+                           "--restart-delay", "30s")
+        self.wait_file("runs")
+        wait_for(lambda: "state=restarting" in self.record(), message="the restart delay")
+        guard.send_signal(signal.SIGINT)
+        code, _, err = self.finish(guard, timeout=10)
+        self.assertEqual(code, 128 + signal.SIGINT, err)
+        self.assertEqual(len(open(runs).read().split()), 1)
+
+    def record(self):
+        try:
+            with open(os.path.join(self.lock_dir, "starcourt.state")) as f:
+                return f.read()
+        except FileNotFoundError:
+            return ""
 
 
 # The show counts each SIGUSR1 in its own file, with the sender's pid: it

@@ -5,11 +5,12 @@ import json
 import os
 import signal
 import subprocess
+import threading
 import time
 import unittest
 from datetime import datetime
 
-from harness import GuardTestCase, lock_is_held, main, pid_alive, showguard_cmd, wait_for, wait_held
+from harness import SLOW, GuardTestCase, lock_is_held, main, pid_alive, showguard_cmd, wait_for, wait_held
 
 ROOT = os.geteuid() == 0
 
@@ -159,6 +160,68 @@ class StatusTest(GuardTestCase):
             f.write(text)
         os.chmod(path + ".edit", 0o644)
         os.rename(path + ".edit", path)
+
+    RECORD_KEYS = {"name", "kind", "state", "guard_pid", "show_pid", "since_ms", "since_boot_ms", "host", "user",
+                   "command", "restarts", "kill_timeout_ms", "resources", "held_by"}
+
+    def read_records_while(self, path, running, seconds, versions=None):
+        """Reads path in a loop while running(), for at most seconds, until
+        it has seen that many versions or a torn one: (versions, reads, the
+        torn ones). Once the record exists, every read must find a whole one:
+        every line ended, every key there; never a missing file."""
+        reads, torn, seen, last, changes = 0, [], False, None, 0
+        deadline = time.monotonic() + seconds
+        while running() and time.monotonic() < deadline and not torn and (not versions or changes < versions):
+            try:
+                with open(path) as f:
+                    text = f.read()
+            except FileNotFoundError:
+                if seen:
+                    torn.append("(no file)")
+                continue
+            seen = True
+            reads += 1
+            changes += text != last
+            last = text
+            keys = {line.partition("=")[0] for line in text.splitlines()}
+            if not text.endswith("\n") or not self.RECORD_KEYS <= keys:
+                torn.append(text)
+        return changes, reads, torn
+
+    def test_record_is_replaced_atomically(self):
+        # A show that ends at once, restarted at once: the guard rewrites its
+        # record hundreds of times a second (starting, running, restarting),
+        # while this reader never sees a partial one. Canary: a writer that
+        # truncates and writes in place is caught by the same reader.
+        guard = self.start("starcourt", ["true"], "--restart", "always", "--restart-delay", "1ms",
+                           "--restart-limit", "1000000")
+        record = os.path.join(self.lock_dir, "starcourt.state")
+        wait_for(lambda: os.path.exists(record), message="the record")
+        versions, reads, torn = self.read_records_while(record, lambda: guard.poll() is None, 3 * SLOW, versions=60)
+        guard.terminate()
+        guard.wait()
+        print(f"record: {reads} reads saw {versions} versions, {len(torn)} torn")
+        self.assertEqual(torn[:3], [])
+        self.assertGreaterEqual(versions, 60, "the record was hardly rewritten")
+
+        canary = self.path("canary.state")
+        with open(canary, "w") as f:
+            f.write(open(record).read())
+        text = open(record).read()
+        stop = time.monotonic() + 2 * SLOW
+
+        def write_in_place():
+            while time.monotonic() < stop:
+                with open(canary, "w") as f:
+                    f.write(text[:40])
+                    f.flush()
+                    f.write(text[40:])
+        writer = threading.Thread(target=write_in_place)
+        writer.start()
+        _, _, canary_torn = self.read_records_while(canary, writer.is_alive, 2 * SLOW)
+        stop = 0
+        writer.join()
+        self.assertTrue(canary_torn, "the reader does not see a record written in place")
 
     def test_uptime_does_not_follow_a_stepped_wall_clock(self):
         # A Pi has no RTC: the wall clock that stamped `since` may be stepped

@@ -90,8 +90,12 @@ class UserLockTest(GuardTestCase):
         self.assertFalse(lock_is_held(lock), "the lock outlived the show and its guard")
 
     def test_the_lock_outlives_a_killed_guard_while_the_show_runs(self):
-        guard = self.show(f"trap 'sleep 1; echo done > {self.work}/done; exit 0' TERM; "
-                          f"echo $$ > {self.work}/pid; while :; do sleep 0.1; done")
+        # The show winds down until the test has looked (the release file),
+        # not for a fixed second a loaded machine (or an emulated guard
+        # refused below) could overrun.
+        release = self.path("release")
+        guard = self.show(f"trap 'while [ ! -e {release} ]; do sleep 0.02; done; echo done > {self.work}/done; "
+                          f"exit 0' TERM; echo $$ > {self.work}/pid; while :; do sleep 0.1; done")
         show = int(self.wait_file("work/pid"))
         lock = self.lock_path("starcourt")
         guard.send_signal(signal.SIGKILL)
@@ -100,6 +104,8 @@ class UserLockTest(GuardTestCase):
         self.assertTrue(lock_is_held(lock), "the lock went with the guard while its show winds down")
         second = self.run_guard("starcourt", ["true"])
         self.assertEqual(second.returncode, 75, second.stderr)
+        self.assertTrue(pid_alive(show), "the show ended before the second guard was tried")
+        open(release, "w").close()
         wait_for(lambda: not pid_alive(show), message="the show to wind down")
         self.assertTrue(os.path.exists(f"{self.work}/done"))
         wait_for(lambda: not lock_is_held(lock), timeout=5, message="the keeper to let the lock go")

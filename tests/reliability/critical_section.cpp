@@ -140,6 +140,14 @@ void sleep_ms(long ms)
 
 [[noreturn]] void body(const Options &o)
 {
+	// SIGTERM is blocked before the start line is logged: a test that
+	// signals the body once it has seen that line finds it in its handler
+	// (the term delay, then --exit's status), never dead of the default action.
+	sigset_t term;
+	sigemptyset(&term);
+	sigaddset(&term, SIGTERM);
+	if (o.term_delay_ms >= 0)
+		(void)::sigprocmask(SIG_BLOCK, &term, nullptr);
 	const std::string self = own_entry();
 	const long long start = monotonic_ns();
 	for (const auto &dir : o.markers) {
@@ -163,10 +171,6 @@ void sleep_ms(long ms)
 	check(o, self);
 
 	if (o.term_delay_ms >= 0) {
-		sigset_t term;
-		sigemptyset(&term);
-		sigaddset(&term, SIGTERM);
-		(void)::sigprocmask(SIG_BLOCK, &term, nullptr);
 		const timespec hold{o.hold_ms / 1000, (o.hold_ms % 1000) * 1'000'000L};
 		int got;
 		while ((got = ::sigtimedwait(&term, nullptr, &hold)) < 0 && errno == EINTR) {
