@@ -127,6 +127,10 @@ po::options_description guard_options()
 		("etcd-endpoints", po::value<std::string>()->value_name("URL[,URL...]"), "the etcd cluster's client URLs")
 		("lease-ttl", po::value<std::string>()->value_name("DURATION"), "etcd lease TTL, whole seconds (default 10s); "
 		                                                 "the default kill timeout is then a third of it")
+		("etcd-election-timeout", po::value<std::string>()->value_name("DURATION"), "the members' --election-timeout "
+		                                                 "(default 1s), to warn when lease-ttl cannot ride out an election")
+		("etcd-heartbeat-interval", po::value<std::string>()->value_name("DURATION"), "the members' --heartbeat-interval "
+		                                                 "(default 100ms)")
 		("etcd-cacert", po::value<std::string>()->value_name("FILE"), "CA certificate to verify the etcd members")
 		("etcd-cert", po::value<std::string>()->value_name("FILE"), "client certificate for etcd")
 		("etcd-key", po::value<std::string>()->value_name("FILE"), "the client certificate's key")

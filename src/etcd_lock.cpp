@@ -79,7 +79,7 @@ EtcdLock::~EtcdLock()
 
 Duration EtcdLock::setup_timeout() const noexcept
 {
-	return std::clamp<Duration>(timing_.keepalive_interval(), 500ms, 5s);
+	return std::clamp<Duration>(timing_.ttl / 3, 500ms, 5s);
 }
 
 bool EtcdLock::poll_once(int extra_fd, std::optional<TimePoint> until)

@@ -215,7 +215,8 @@ TEST(EtcdProtocol, ErrorMessagesAreEtcdsOwnWords)
 TEST(LeaseTiming, StopsTheShowBeforeTheLeaseCanExpire)
 {
 	const LeaseTiming t{10s, 3s};
-	EXPECT_EQ(t.keepalive_interval(), 3333ms);
+	EXPECT_EQ(t.keepalive_interval(), 1666ms);
+	EXPECT_EQ(t.hedge_delay(), 250ms);
 	EXPECT_EQ(t.safety_margin(), 1s);
 	const TimePoint sent{};
 	EXPECT_EQ(t.expiry(sent), sent + 10s);
@@ -234,12 +235,29 @@ TEST(LeaseTiming, KillTimeoutMustFitInsideTheLease)
 		EXPECT_EQ(kill_timeout_problem(ttl, default_etcd_kill_timeout(ttl)), "") << ttl.count();
 		// And with the default, the stop point lies after the next renewal.
 		const LeaseTiming t{ttl, default_etcd_kill_timeout(ttl)};
-		EXPECT_GT(t.stop_at(TimePoint{}), TimePoint{} + t.keepalive_interval() + t.request_timeout());
+		EXPECT_GT(t.stop_at(TimePoint{}), TimePoint{} + t.keepalive_interval() + t.hedge_delay());
 	}
 	EXPECT_EQ(kill_timeout_problem(10s, 4667ms), "");
 	EXPECT_NE(kill_timeout_problem(10s, 4668ms), "");
 	EXPECT_NE(kill_timeout_problem(10s, 10s).find("may be at most 4667ms"), std::string::npos)
 		<< kill_timeout_problem(10s, 10s);
+}
+
+TEST(LeaseTiming, SmallestTtlThatRidesOutALeaderElection)
+{
+	const EtcdElection defaults;
+	EXPECT_EQ(defaults.longest(), 2200ms);
+	// TTL - TTL/6 - TTL/10 - TTL/3 - 250ms >= 2.2s: 7s with the default kill timeout.
+	EXPECT_EQ(smallest_election_ttl(std::nullopt, defaults), 7s);
+	EXPECT_EQ(election_problem(10s, default_etcd_kill_timeout(10s), false, defaults), "");
+	EXPECT_EQ(election_problem(7s, default_etcd_kill_timeout(7s), false, defaults), "");
+	const std::string six = election_problem(6s, default_etcd_kill_timeout(6s), false, defaults);
+	EXPECT_NE(six.find("at least 7s"), std::string::npos) << six;
+	// A longer kill timeout needs a longer lease; a slower cluster too.
+	EXPECT_EQ(smallest_election_ttl(5s, defaults), 11s);
+	EXPECT_EQ(smallest_election_ttl(std::nullopt, {2s, 200ms}), 12s);
+	// The arithmetic itself, at the default TTL: 10 - 1.666 - 1 - 3.333 - 0.25.
+	EXPECT_EQ(LeaseTiming({10s, 3333ms}).outage_ridden_out(), 3751ms);
 }
 
 TEST(EtcdOptions, BackendOptionsParseAndDeriveTheKillTimeout)
