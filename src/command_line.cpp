@@ -256,8 +256,9 @@ void parse_subcommand(Verb verb, const std::vector<std::string> &args, CommandLi
 				"that show's LED settings and holds its lock while testing.";
 		else
 			intro = "Turns the show's LED off if the show's lock is free (taking it meanwhile); if the\n"
-				"show is running, its guard owns the LED and it is left alone (exit 0). For\n"
-				"ExecStopPost= of the show's unit.";
+				"show is running, its guard owns the LED and it is left alone (exit 0). With the\n"
+				"etcd backend, also revokes the etcd lease of this controller's dead guard of the\n"
+				"show, so a standby starts at once. For ExecStopPost= of the show's unit.";
 		// clang-format off
 		desc.add_options()
 			("show", po::value<std::string>(), verb == Verb::led_test ? "use this show's LED and hold its lock" : "the show (required)")

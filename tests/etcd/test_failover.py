@@ -213,6 +213,56 @@ def failover(tmp, cluster):
         return f"failover {took:.2f}s after SIGKILL (TTL {TTL:.0f}s, limit {TTL + 1:.0f}s); tokens {tokens}"
 
 
+def led_reset(s, c):
+    """showguard led-reset for controller c's show, as its unit's ExecStopPost= runs it."""
+    conf = os.path.join(s.dir, f"led-reset-{c.name}.conf")
+    with open(conf, "w") as f:
+        f.write(f"lock-backend = etcd\netcd-endpoints = {','.join(c.proxy.urls)}\nlease-ttl = {int(c.ttl)}s\n")
+    return subprocess.run([SHOWGUARD, "led-reset", "--show", "stage", "--config", conf, "--config-dir", s.dir,
+                           "--lock-dir", c.lock_dir], capture_output=True, text=True, timeout=30 * SLOW)
+
+
+def lock_free(path):
+    with open(path, "a") as f:
+        try:
+            fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            return False
+        fcntl.flock(f, fcntl.LOCK_UN)
+        return True
+
+
+def guard_death_led_reset(tmp, cluster):
+    """A guard killed on a controller that stays up: the unit's led-reset,
+    once the show's local lock is free, revokes the dead guard's lease and
+    the standby starts at once. Canary first: led-reset while the show runs
+    (its lock held) must leave the lease alone."""
+    with Scenario(tmp, cluster, "guard-death", controllers=2) as s:
+        a, b = s.primary_and_standby()
+        canary = led_reset(s, a)
+        assert canary.returncode == 0, canary.stderr
+        assert "is running" in canary.stderr and "revoked" not in canary.stderr, canary.stderr
+        time.sleep(0.5 * SLOW)
+        assert [r[0] for r in running(s.log)] == ["A"], f"led-reset beside a running show moved it: {intervals(s.log)}"
+        assert a.alive(), "the primary's guard exited after a led-reset beside it"
+        killed = time.time()
+        a.kill()
+        a.proc.wait()  # reaped, as systemd does before ExecStopPost=
+        lock = os.path.join(a.lock_dir, "stage.lock")
+        wait_until(lambda: lock_free(lock), 5 * SLOW, "the primary's show to let its local lock go")
+        freed = time.time()
+        out = led_reset(s, a)
+        assert out.returncode == 0, out.stderr
+        assert "revoked lease" in out.stderr and f"guard pid {a.proc.pid}" in out.stderr, (out.stdout, out.stderr)
+        wait_until(lambda: any(r[0] == "B" for r in running(s.log)), TTL + 5, "the standby's show")
+        started = next(r[1] for r in intervals(s.log) if r[0] == "B")
+        took = started - killed
+        assert took <= 1.0 * SLOW, f"the standby started {took:.2f}s after SIGKILL of the primary's guard"
+        assert overlaps(intervals(s.log), time.time()) == 0
+        return (f"guard death + led-reset: standby's show {took:.2f}s after SIGKILL (local lock free after "
+                f"{freed - killed:.2f}s; limit {1.0 * SLOW:.1f}s); led-reset beside a running show revoked nothing")
+
+
 def cut_and_check_fence(s, a):
     """Cuts the primary A off the cluster and checks the fence from the shows'
     own timestamps: A's show stops within TTL - kill timeout - margin of the cut,
@@ -543,7 +593,7 @@ def overlap_canary(tmp, cluster):
         return f"a deliberate overlap of two controllers counted ({count})"
 
 
-SCENARIOS = [overlap_canary, tls_and_auth, refusals, failover, partition, partition_with_stalled_stderr, leader_kill_rounds, quorum_lost,
+SCENARIOS = [overlap_canary, tls_and_auth, refusals, failover, guard_death_led_reset, partition, partition_with_stalled_stderr, leader_kill_rounds, quorum_lost,
              random_kills]
 # ETCD_SCENARIOS=partition,failover runs those only.
 if os.environ.get("ETCD_SCENARIOS"):
