@@ -201,6 +201,13 @@ def failover(tmp, cluster):
         (entry,) = json.loads(out.stdout)["etcd"]
         assert (entry["name"], entry["guard_pid"], entry["waiting"]) == ("stage", a.proc.pid, 1), entry
         assert entry["show_pid"] and entry["host"] == socket.gethostname(), entry
+        prom = subprocess.run([SHOWGUARD, "status", "--format", "prometheus", "--config", conf, "--lock-dir",
+                               b.lock_dir], capture_output=True, text=True, timeout=10)
+        assert prom.returncode == 0, prom.stderr
+        for line in (f'showguard_etcd_show_holder{{show="stage",host="{socket.gethostname()}"}} 1',
+                     f'showguard_etcd_show_fencing_token{{show="stage"}} {entry["fencing_token"]}',
+                     'showguard_etcd_show_waiting{show="stage"} 1'):
+            assert line in prom.stdout.splitlines(), (line, prom.stdout)
         killed = time.time()
         a.kill()
         wait_until(lambda: any(r[0] == "B" for r in running(s.log)), TTL + 5, "the standby's show")

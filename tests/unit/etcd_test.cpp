@@ -9,6 +9,7 @@
 #include "showguard/command_line.hpp"
 #include "showguard/error.hpp"
 #include "showguard/etcd_protocol.hpp"
+#include "showguard/etcd_status.hpp"
 #include "showguard/guard_options.hpp"
 #include "showguard/lease_keeper.hpp"
 
@@ -318,4 +319,22 @@ TEST(EtcdOptions, AKillTimeoutThatDoesNotFitInAFileIsAConfigError)
 		  ExitCode::config);
 	EXPECT_NE(message.find(conf + ":4: kill-timeout and lease-ttl"), std::string::npos) << message;
 	std::filesystem::remove_all(dir);
+}
+
+TEST(EtcdStatus, PrometheusMetricsNameHolderTokenAndWaiting)
+{
+	HolderRecord holder{"stage", "ctl-\"a\"", 812, 815, 1767225600123};
+	const std::vector<EtcdLockEntry> entries{{"stage", "/showguard/locks/stage/1", 42, holder, 2},
+						 {"dark", "/showguard/locks/dark/2", 7, std::nullopt, 0}};
+	const std::string text = format_etcd_prometheus(entries);
+	EXPECT_NE(text.find("# TYPE showguard_etcd_show_holder gauge\n"), std::string::npos) << text;
+	EXPECT_NE(text.find("showguard_etcd_show_holder{show=\"stage\",host=\"ctl-\\\"a\\\"\"} 1\n"), std::string::npos)
+		<< text;
+	EXPECT_NE(text.find("showguard_etcd_show_fencing_token{show=\"stage\"} 42\n"), std::string::npos) << text;
+	EXPECT_NE(text.find("showguard_etcd_show_waiting{show=\"stage\"} 2\n"), std::string::npos) << text;
+	EXPECT_NE(text.find("showguard_etcd_show_since_seconds{show=\"stage\"} 1767225600.123\n"), std::string::npos)
+		<< text;
+	// A key whose value is no holder record: no since, an empty host.
+	EXPECT_NE(text.find("showguard_etcd_show_fencing_token{show=\"dark\"} 7\n"), std::string::npos) << text;
+	EXPECT_EQ(text.find("showguard_etcd_show_since_seconds{show=\"dark\"}"), std::string::npos) << text;
 }
