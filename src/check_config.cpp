@@ -56,7 +56,7 @@ std::string origin_of(const Settings &settings, const std::string &key, const st
 // Checks what a show file needs beyond valid lines: a command whose
 // program exists, and users and groups that exist.
 void check_show(const std::string &show, const std::filesystem::path &path, const Settings &global,
-		const Settings &own, std::vector<std::string> &problems)
+		const Settings &own, std::vector<std::string> &problems, std::vector<std::string> &warnings)
 {
 	Settings merged = global;
 	overlay(merged, own);
@@ -74,6 +74,8 @@ void check_show(const std::string &show, const std::filesystem::path &path, cons
 		// defaults did not fit) belongs to the show file.
 		problems.push_back(e.code() == ExitCode::config ? e.what() : path.string() + ": " + e.what());
 	}
+	if (const std::string warning = lease_ttl_warning(options); !warning.empty())
+		warnings.push_back(origin_of(merged, "lease-ttl", path.string()) + ": warning: " + warning);
 	if (options.lock_backend == LockBackend::etcd) {
 		// The cluster's files must be readable where the guard runs.
 		for (const char *key : {"etcd-cacert", "etcd-cert", "etcd-key", "etcd-password-file"}) {
@@ -114,11 +116,16 @@ void check_show(const std::string &show, const std::filesystem::path &path, cons
 int run_check_config(const CommandLine &cl)
 {
 	std::vector<std::string> problems;
+	// Warnings are printed but leave the exit status alone.
+	std::vector<std::string> warnings;
 	auto report = [&](const std::filesystem::path &path, std::size_t before) {
 		if (problems.size() == before)
 			std::printf("%s: ok\n", path.c_str());
 		for (std::size_t i = before; i < problems.size(); ++i)
 			std::printf("%s\n", problems[i].c_str());
+		for (const auto &w : warnings)
+			std::printf("%s\n", w.c_str());
+		warnings.clear();
 	};
 
 	Settings global;
@@ -160,7 +167,7 @@ int run_check_config(const CommandLine &cl)
 		} else {
 			const Settings own = check_file(path, config_dir, problems);
 			if (problems.size() == before)
-				check_show(show, path, global, own, problems);
+				check_show(show, path, global, own, problems, warnings);
 		}
 		report(path, before);
 	}

@@ -127,6 +127,10 @@ po::options_description guard_options()
 		("etcd-endpoints", po::value<std::string>()->value_name("URL[,URL...]"), "the etcd cluster's client URLs")
 		("lease-ttl", po::value<std::string>()->value_name("DURATION"), "etcd lease TTL, whole seconds (default 10s); "
 		                                                 "the default kill timeout is then a third of it")
+		("etcd-election-timeout", po::value<std::string>()->value_name("DURATION"), "the members' --election-timeout "
+		                                                 "(default 1s), to warn when lease-ttl cannot ride out an election")
+		("etcd-heartbeat-interval", po::value<std::string>()->value_name("DURATION"), "the members' --heartbeat-interval "
+		                                                 "(default 100ms)")
 		("etcd-cacert", po::value<std::string>()->value_name("FILE"), "CA certificate to verify the etcd members")
 		("etcd-cert", po::value<std::string>()->value_name("FILE"), "client certificate for etcd")
 		("etcd-key", po::value<std::string>()->value_name("FILE"), "the client certificate's key")
@@ -252,8 +256,9 @@ void parse_subcommand(Verb verb, const std::vector<std::string> &args, CommandLi
 				"that show's LED settings and holds its lock while testing.";
 		else
 			intro = "Turns the show's LED off if the show's lock is free (taking it meanwhile); if the\n"
-				"show is running, its guard owns the LED and it is left alone (exit 0). For\n"
-				"ExecStopPost= of the show's unit.";
+				"show is running, its guard owns the LED and it is left alone (exit 0). With the\n"
+				"etcd backend, also revokes the etcd lease of this controller's dead guard of the\n"
+				"show, so a standby starts at once. For ExecStopPost= of the show's unit.";
 		// clang-format off
 		desc.add_options()
 			("show", po::value<std::string>(), verb == Verb::led_test ? "use this show's LED and hold its lock" : "the show (required)")

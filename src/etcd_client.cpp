@@ -31,6 +31,7 @@ struct EtcdClient::Request {
 	LineHandler lines;
 	Duration timeout{0};
 	unsigned attempts_left = 1;
+	std::optional<std::size_t> member; // fixed endpoint (post_to)
 	bool reauthenticated = false;
 	std::string endpoint, errors;
 	char curl_error[CURL_ERROR_SIZE] = {};
@@ -97,6 +98,18 @@ void EtcdClient::next_endpoint() noexcept
 EtcdClient::RequestId EtcdClient::post(const std::string &path, std::string body, Duration timeout, Handler done,
 				       LineHandler lines, unsigned attempts)
 {
+	return add(path, std::move(body), timeout, std::move(done), std::move(lines), attempts, std::nullopt);
+}
+
+EtcdClient::RequestId EtcdClient::post_to(std::size_t member, const std::string &path, std::string body,
+					  Duration timeout, Handler done)
+{
+	return add(path, std::move(body), timeout, std::move(done), {}, 1, member % connection_.endpoints.size());
+}
+
+EtcdClient::RequestId EtcdClient::add(const std::string &path, std::string body, Duration timeout, Handler done,
+				      LineHandler lines, unsigned attempts, std::optional<std::size_t> member)
+{
 	auto request = std::make_unique<Request>();
 	request->id = next_id_++;
 	request->path = path;
@@ -105,6 +118,7 @@ EtcdClient::RequestId EtcdClient::post(const std::string &path, std::string body
 	request->lines = std::move(lines);
 	request->timeout = timeout;
 	request->attempts_left = attempts ? attempts : static_cast<unsigned>(connection_.endpoints.size());
+	request->member = member;
 	Request &r = *request;
 	requests_.emplace(r.id, std::move(request));
 	if (!connection_.user.empty() && token_.empty() && path != "/v3/auth/authenticate")
@@ -145,7 +159,7 @@ void EtcdClient::start(Request &r)
 	r.drop_easy(multi_);
 	r.answer.clear();
 	r.line_buffer.clear();
-	r.endpoint = endpoint();
+	r.endpoint = r.member ? connection_.endpoints[*r.member] : endpoint();
 	r.easy = curl().easy_init();
 	if (!r.easy)
 		throw Error(ExitCode::os_error, "cannot create a libcurl request");

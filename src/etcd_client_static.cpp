@@ -37,6 +37,10 @@ EtcdClient::RequestId EtcdClient::post(const std::string &, std::string, Duratio
 {
 	throw Error(ExitCode::unavailable, etcd_backend_missing());
 }
+EtcdClient::RequestId EtcdClient::post_to(std::size_t, const std::string &, std::string, Duration, Handler)
+{
+	throw Error(ExitCode::unavailable, etcd_backend_missing());
+}
 void EtcdClient::cancel(RequestId) noexcept {}
 void EtcdClient::add_poll_fds(std::vector<pollfd> &) const {}
 void EtcdClient::handle_poll(std::span<const pollfd>) {}

@@ -6,6 +6,8 @@
 #include <fstream>
 #include <map>
 
+#include <csignal>
+
 #include <poll.h>
 #include <unistd.h>
 
@@ -79,7 +81,7 @@ EtcdLock::~EtcdLock()
 
 Duration EtcdLock::setup_timeout() const noexcept
 {
-	return std::clamp<Duration>(timing_.keepalive_interval(), 500ms, 5s);
+	return std::clamp<Duration>(timing_.ttl / 3, 500ms, 5s);
 }
 
 bool EtcdLock::poll_once(int extra_fd, std::optional<TimePoint> until)
@@ -382,12 +384,14 @@ void LockLossLed::on_deadline(TimePoint now)
 		led_.on_deadline(now);
 }
 
-std::vector<EtcdLockEntry> list_etcd_locks(const EtcdConnection &connection)
+namespace {
+
+// One request, answered (or failed) before it returns: for the short-lived
+// commands (status, led-reset), whose only loop this is.
+EtcdClient::Response ask(EtcdClient &client, const std::string &path, std::string body, Duration timeout)
 {
-	EtcdClient client(connection);
 	std::optional<EtcdClient::Response> answer;
-	client.post("/v3/kv/range", range_request(std::string(lock_root)), 3s,
-		    [&answer](const EtcdClient::Response &r) { answer = r; });
+	client.post(path, std::move(body), timeout, [&answer](const EtcdClient::Response &r) { answer = r; });
 	while (!answer) {
 		std::vector<pollfd> fds;
 		client.add_poll_fds(fds);
@@ -395,6 +399,45 @@ std::vector<EtcdLockEntry> list_etcd_locks(const EtcdConnection &connection)
 			throw_errno(ExitCode::os_error, "poll failed while talking to etcd");
 		client.handle_poll(fds);
 	}
+	return *answer;
+}
+
+} // namespace
+
+std::vector<std::string> revoke_dead_guards(const EtcdConnection &connection, const std::string &show)
+{
+	EtcdClient client(connection);
+	const EtcdClient::Response answer = ask(client, "/v3/kv/range", range_request(lock_prefix(show)), 2s);
+	const auto range = answer.ok ? parse_range(answer.body) : std::nullopt;
+	if (!range)
+		throw Error(ExitCode::unavailable, "cannot read the etcd lock " + lock_prefix(show) + ": " +
+							   (answer.ok ? error_message(answer.body) : answer.error));
+	const std::string host = host_name();
+	std::vector<std::string> revoked;
+	for (const KeyValue &kv : range->kvs) {
+		const auto holder = parse_holder(kv.value);
+		// Only what this controller created for this show, the key bound
+		// to the lease it names, its guard gone (a pid reused since only
+		// leaves the lease to expire).
+		if (!holder || holder->host != host || holder->show != show || kv.lease <= 0 ||
+		    kv.key != lock_key(show, kv.lease) || holder->guard_pid <= 0 ||
+		    ::kill(holder->guard_pid, 0) == 0 || errno != ESRCH)
+			continue;
+		const EtcdClient::Response r = ask(client, "/v3/lease/revoke", lease_request(kv.lease), 2s);
+		if (!r.ok && r.error.find("lease not found") == std::string::npos)
+			throw Error(ExitCode::unavailable, "cannot revoke lease " + std::to_string(kv.lease) + " of " +
+								   kv.key + ": " + r.error);
+		revoked.push_back("revoked lease " + std::to_string(kv.lease) + " of " + describe_holder(*holder) +
+				  "; key " + kv.key);
+	}
+	return revoked;
+}
+
+std::vector<EtcdLockEntry> list_etcd_locks(const EtcdConnection &connection)
+{
+	EtcdClient client(connection);
+	const std::optional<EtcdClient::Response> answer =
+		ask(client, "/v3/kv/range", range_request(std::string(lock_root)), 3s);
 	const auto range = answer->ok ? parse_range(answer->body) : std::nullopt;
 	if (!range)
 		throw Error(ExitCode::unavailable,

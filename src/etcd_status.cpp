@@ -2,6 +2,8 @@
 #include "showguard/etcd_status.hpp"
 
 #include <algorithm>
+#include <cstdio>
+#include <optional>
 
 #include <nlohmann/json.hpp>
 
@@ -37,6 +39,37 @@ std::string format_etcd_table(const std::vector<EtcdLockEntry> &entries, std::in
 				std::to_string(e.revision)});
 	}
 	return align_columns(rows);
+}
+
+std::string format_etcd_prometheus(const std::vector<EtcdLockEntry> &entries)
+{
+	std::string out;
+	auto metric = [&](const char *name, const char *help, auto &&line_of) {
+		out += std::string("# HELP ") + name + " " + help + "\n# TYPE " + name + " gauge\n";
+		for (const auto &e : entries)
+			if (const std::optional<std::string> line = line_of(e))
+				out += std::string(name) + *line + "\n";
+	};
+	auto show = [](const EtcdLockEntry &e) { return "{show=\"" + prometheus_label(e.show) + "\"}"; };
+	metric("showguard_etcd_show_holder", "The controller whose guard holds the show's etcd lock (label host).",
+	       [](const EtcdLockEntry &e) {
+		       return std::optional<std::string>("{show=\"" + prometheus_label(e.show) + "\",host=\"" +
+							 prometheus_label(e.holder ? e.holder->host : std::string()) + "\"} 1");
+	       });
+	metric("showguard_etcd_show_fencing_token", "The etcd lock's create revision, handed to the show; grows with every holder.",
+	       [&](const EtcdLockEntry &e) { return std::optional<std::string>(show(e) + " " + std::to_string(e.revision)); });
+	metric("showguard_etcd_show_waiting", "Guards queued behind the holder of the show's etcd lock.",
+	       [&](const EtcdLockEntry &e) { return std::optional<std::string>(show(e) + " " + std::to_string(e.waiting)); });
+	metric("showguard_etcd_show_since_seconds", "When the holder joined the etcd lock, Unix time on its own clock.",
+	       [&](const EtcdLockEntry &e) -> std::optional<std::string> {
+		       if (!e.holder || !e.holder->since_ms)
+			       return std::nullopt;
+		       char buf[32];
+		       std::snprintf(buf, sizeof(buf), "%lld.%03lld", static_cast<long long>(e.holder->since_ms / 1000),
+				     static_cast<long long>(e.holder->since_ms % 1000));
+		       return show(e) + " " + buf;
+	       });
+	return out;
 }
 
 void append_etcd_json(std::string &status_json, const std::vector<EtcdLockEntry> &entries, std::int64_t now_ms)

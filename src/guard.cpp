@@ -10,6 +10,7 @@
 
 #include "showguard/error.hpp"
 #include "showguard/etcd_lock.hpp"
+#include "showguard/settings.hpp"
 #include "showguard/led_setup.hpp"
 #include "showguard/lock_record.hpp"
 #include "showguard/logging.hpp"
@@ -150,8 +151,11 @@ int run_guard(const GuardOptions &options)
 
 	// With the etcd backend, the password file is read now, before any lock.
 	std::optional<EtcdConnection> cluster;
-	if (options.lock_backend == LockBackend::etcd)
+	if (options.lock_backend == LockBackend::etcd) {
 		cluster = etcd_connection(options);
+		if (const std::string warning = lease_ttl_warning(options); !warning.empty())
+			spdlog::warn("show {}: {}", options.show, warning);
+	}
 
 	SignalFd signals;
 	SystemdNotifier notifier(options.show);

@@ -11,6 +11,7 @@
 
 #include "showguard/board.hpp"
 #include "showguard/error.hpp"
+#include "showguard/etcd_lock.hpp"
 #include "showguard/guard.hpp"
 #include "showguard/led_setup.hpp"
 #include "showguard/logging.hpp"
@@ -174,23 +175,38 @@ int run_led_reset(const CommandLine &cl)
 	const GuardOptions options = load_show_options(cl);
 	set_log_level(options.log_level);
 	const LedSetup setup = resolve_led(options);
-	if (!setup.wanted()) {
+	const bool etcd = options.lock_backend == LockBackend::etcd;
+	if (!setup.wanted() && !etcd) {
 		spdlog::info("show {} has no LED", cl.show);
 		return 0;
 	}
 	const LockDir dir = LockDir::open(options.lock_dir, true);
 	ShowLock lock(dir, LockKind::show, cl.show);
 	if (!lock.try_lock()) {
-		spdlog::info("show {} is running ({}): its guard owns the LED; left as it is", cl.show,
-			     describe_holder(dir, lock));
+		spdlog::info("show {} is running ({}): its guard owns the LED{}; left as it is", cl.show,
+			     describe_holder(dir, lock), etcd ? " and its etcd lease" : "");
 		return 0;
 	}
 	// Holding the lock, the LED is ours: open it (which drives it off) and
 	// let it go again, off, before the lock is released.
-	auto led = open_status_led(setup, cl.show);
-	if (led) {
-		spdlog::info("show {}: LED {} is off", cl.show, led->driver().describe());
-		led.reset();
+	if (setup.wanted()) {
+		auto led = open_status_led(setup, cl.show);
+		if (led) {
+			spdlog::info("show {}: LED {} is off", cl.show, led->driver().describe());
+			led.reset();
+		}
+	}
+	if (etcd) {
+		// Holding the lock also proves that the show's guard and every
+		// process of its show are gone from this controller: a lease of
+		// theirs still in etcd only keeps a standby waiting for the TTL.
+		try {
+			for (const auto &line : revoke_dead_guards(etcd_connection(options), cl.show))
+				spdlog::info("show {}: {}", cl.show, line);
+		} catch (const Error &e) {
+			// The lease then ends with its TTL, as after a controller's death.
+			spdlog::warn("show {}: {}", cl.show, e.what());
+		}
 	}
 	return 0;
 }

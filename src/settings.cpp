@@ -23,7 +23,7 @@ constexpr std::array config_keys = {
 	"restart-limit", "resource", "user",           "group",        "log-level",         "command",
 	"working-directory", "environment", "led",  "led-active-low",     "led-required", "board",
 	"board-file", "lock-backend", "etcd-endpoints", "lease-ttl", "etcd-cacert", "etcd-cert", "etcd-key",
-	"etcd-user", "etcd-password-file",
+	"etcd-user", "etcd-password-file", "etcd-election-timeout", "etcd-heartbeat-interval",
 };
 
 // The one place a bad value becomes an error: a usage error on the command
@@ -140,6 +140,11 @@ void apply_setting(const std::string &key, const std::vector<SettingValue> &valu
 		if (ttl < std::chrono::seconds(2) || ttl > std::chrono::hours(1) || ttl % std::chrono::seconds(1) != Duration::zero())
 			bad_value(key, v, "use whole seconds from 2s to 1h (etcd counts leases in seconds)");
 		g.lease_ttl = ttl;
+	} else if (key == "etcd-election-timeout" || key == "etcd-heartbeat-interval") {
+		const Duration d = duration_value(key, v);
+		if (d <= Duration::zero() || d > std::chrono::minutes(1))
+			bad_value(key, v, "use a duration above 0 and up to 1m, as the etcd members were started with");
+		(key == "etcd-election-timeout" ? g.etcd_election_timeout : g.etcd_heartbeat_interval) = d;
 	} else if (key == "etcd-cacert") {
 		g.etcd_cacert = nonempty_value(key, v);
 	} else if (key == "etcd-cert") {
@@ -253,6 +258,15 @@ void check_lock_backend(const Settings &settings, GuardOptions &g)
 		g.kill_timeout = default_etcd_kill_timeout(g.lease_ttl);
 	if (const std::string problem = kill_timeout_problem(g.lease_ttl, g.kill_timeout); !problem.empty())
 		fail({"lock-backend", "lease-ttl", "kill-timeout"}, "kill-timeout and lease-ttl: " + problem);
+}
+
+std::string lease_ttl_warning(const GuardOptions &g)
+{
+	if (g.lock_backend != LockBackend::etcd)
+		return {};
+	const std::string problem = election_problem(g.lease_ttl, g.kill_timeout, g.kill_timeout_given,
+						     {g.etcd_election_timeout, g.etcd_heartbeat_interval});
+	return problem.empty() ? problem : "lease-ttl: " + problem;
 }
 
 void apply_settings(const Settings &settings, GuardOptions &options)

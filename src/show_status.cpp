@@ -185,20 +185,6 @@ std::string state_word(const ShowStatus &s)
 	return s.running ? "running" : "free";
 }
 
-std::string prometheus_label(std::string_view text)
-{
-	std::string out;
-	for (char c : text) {
-		if (c == '\\' || c == '"')
-			out += '\\';
-		if (c == '\n') {
-			out += "\\n";
-			continue;
-		}
-		out += c;
-	}
-	return out;
-}
 
 // The global config's lock backend and cluster: only those keys, so that
 // status works whatever else the file says.
@@ -220,6 +206,21 @@ std::string join_endpoints(const GuardOptions &options)
 }
 
 } // namespace
+
+std::string prometheus_label(std::string_view text)
+{
+	std::string out;
+	for (char c : text) {
+		if (c == '\\' || c == '"')
+			out += '\\';
+		if (c == '\n') {
+			out += "\\n";
+			continue;
+		}
+		out += c;
+	}
+	return out;
+}
 
 std::string format_uptime(std::int64_t ms)
 {
@@ -491,6 +492,8 @@ int run_status(const CommandLine &cl)
 		break;
 	case StatusFormat::prometheus:
 		text = format_status_prometheus(shows);
+		if (cluster)
+			text += format_etcd_prometheus(*cluster);
 		break;
 	}
 	std::fwrite(text.data(), 1, text.size(), stdout);

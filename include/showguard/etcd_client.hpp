@@ -55,6 +55,10 @@ public:
 	// handle_poll(), never from inside post().
 	RequestId post(const std::string &path, std::string body, Duration timeout, Handler done,
 		       LineHandler lines = {}, unsigned attempts = 0);
+	// The same, one attempt at endpoints()[member] whichever is current:
+	// for asking several members at once (a renewal hedged across them).
+	RequestId post_to(std::size_t member, const std::string &path, std::string body, Duration timeout,
+			  Handler done);
 	// Drops a request; its handler is not called.
 	void cancel(RequestId id) noexcept;
 
@@ -72,6 +76,8 @@ public:
 
 private:
 	struct Request;
+	RequestId add(const std::string &path, std::string body, Duration timeout, Handler done, LineHandler lines,
+		      unsigned attempts, std::optional<std::size_t> member);
 	void start(Request &request);
 	void finished(Request &request, int curl_code);
 	void deliver_lines();

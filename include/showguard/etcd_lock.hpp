@@ -130,6 +130,16 @@ struct EtcdLockEntry {
 // Error(unavailable) naming the endpoints when the cluster cannot be asked.
 [[nodiscard]] std::vector<EtcdLockEntry> list_etcd_locks(const EtcdConnection &connection);
 
+// For `led-reset`, which calls it only while holding the show's local lock,
+// which proves that no guard of the show and no process of its show is left
+// on this controller: revokes the leases of the show's keys that this host
+// created for this show (the value names this host and the show, the key names
+// the lease it is bound to, and the guard pid in it is no live process), so a
+// standby starts at once instead of after the TTL. Returns one line per lease
+// revoked. Throws Error(unavailable) naming the endpoints when the cluster
+// cannot be asked; bounded by a few seconds in all.
+[[nodiscard]] std::vector<std::string> revoke_dead_guards(const EtcdConnection &connection, const std::string &show);
+
 // "guard pid 812 (show pid 815) on host stage-a since 2026-...".
 [[nodiscard]] std::string describe_holder(const HolderRecord &record);
 

@@ -50,6 +50,10 @@ struct GuardOptions {
 	LockBackend lock_backend = LockBackend::local;
 	std::vector<std::string> etcd_endpoints; // URLs
 	Duration lease_ttl = std::chrono::seconds(10);
+	// The cluster's raft timing as configured on its members (etcd's
+	// defaults): only for the warning when the TTL cannot ride out an election.
+	Duration etcd_election_timeout = std::chrono::seconds(1);
+	Duration etcd_heartbeat_interval = std::chrono::milliseconds(100);
 	std::string etcd_cacert, etcd_cert, etcd_key, etcd_user;
 	std::filesystem::path etcd_password_file; // never the password itself: ps shows a command line
 	// The show's program and arguments: as given after "--", or split from

@@ -43,6 +43,12 @@ void apply_settings(const Settings &settings, GuardOptions &options);
 // kill timeout when none was given. Call after apply_settings.
 void check_lock_backend(const Settings &settings, GuardOptions &options);
 
+// With lock-backend etcd, after check_lock_backend: a warning when the lease
+// TTL cannot ride out a leader election of the cluster (election_problem()),
+// else empty. A warning, not an error: the show still runs, fenced as ever,
+// but a leader's death may stop it.
+[[nodiscard]] std::string lease_ttl_warning(const GuardOptions &options);
+
 // Applies one key; for check-config, which reports every problem.
 void apply_setting(const std::string &key, const std::vector<SettingValue> &values, GuardOptions &options);
 

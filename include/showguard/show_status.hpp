@@ -5,6 +5,7 @@
 #include <filesystem>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include <sys/types.h>
@@ -53,6 +54,8 @@ struct ShowStatus {
 [[nodiscard]] std::string format_status_table(const std::vector<ShowStatus> &shows, std::int64_t now_ms);
 [[nodiscard]] std::string format_status_json(const std::vector<ShowStatus> &shows, std::int64_t now_ms);
 [[nodiscard]] std::string format_status_prometheus(const std::vector<ShowStatus> &shows);
+// A Prometheus label value: backslash, quote and newline escaped.
+[[nodiscard]] std::string prometheus_label(std::string_view text);
 
 // The `status` command: prints, returns 0, or 1 if a named show is unknown.
 [[nodiscard]] int run_status(const CommandLine &cl);

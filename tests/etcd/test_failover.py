@@ -23,7 +23,7 @@ import time
 import traceback
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from cluster import EtcdCluster, Proxy, SecureEtcd  # noqa: E402
+from cluster import EtcdCluster, Proxy, SecureEtcd, post  # noqa: E402
 
 SHOWGUARD = os.environ.get("SHOWGUARD", "showguard")
 TTL = 3.0             # short leases keep the tier quick
@@ -31,11 +31,16 @@ KILL_TIMEOUT = 1.0    # the derived default for a 3 s TTL
 MARGIN = 0.3          # LeaseTiming::safety_margin() for a 3 s TTL
 SLACK = 1.0           # for a loaded 2-core machine
 ROUNDS = int(os.environ.get("ETCD_ROUNDS", "12"))
+# Leader kills per TTL (the default and the smallest the README names as
+# riding out an election): 20 of each, about 2.5 minutes.
+LEADER_KILLS = int(os.environ.get("ETCD_LEADER_KILLS", "20"))
+SMALLEST_TTL = 7      # README: smallest TTL that rides out an election at etcd's defaults
+SLOW = float(os.environ.get("SLOW", "1"))
 
 # The show: appends "start ID TIME TOKEN" and, on SIGTERM, "stop ID TIME" to
-# the shared log, then exits. date(1) reads the same realtime clock for all.
+# the shared log, then exits; $$ is the show's own pid. date(1) reads the same realtime clock for all.
 SHOW = r'''
-echo "start $CONTROLLER $(date +%s.%N) $SHOWGUARD_FENCING_TOKEN" >> "$SHOW_LOG"
+echo "start $CONTROLLER $(date +%s.%N) $SHOWGUARD_FENCING_TOKEN $$" >> "$SHOW_LOG"
 trap 'echo "stop $CONTROLLER $(date +%s.%N)" >> "$SHOW_LOG"; kill $s 2>/dev/null; exit 0' TERM
 sleep 100000 & s=$!
 wait $s
@@ -105,14 +110,15 @@ def read_events(path):
             for line in f:
                 parts = line.split()
                 if len(parts) >= 3:
-                    events.append((parts[0], parts[1], float(parts[2]), parts[3] if len(parts) > 3 else ""))
+                    events.append((parts[0], parts[1], float(parts[2]), parts[3] if len(parts) > 3 else "",
+                                   int(parts[4]) if len(parts) > 4 else 0))
     return events
 
 
 def intervals(path, now=None):
     """(controller, start, stop or None, token) for every run of the show."""
     runs, open_runs = [], {}
-    for kind, who, t, token in read_events(path):
+    for kind, who, t, token, _ in read_events(path):
         if kind == "start":
             open_runs[who] = [who, t, None, token]
             runs.append(open_runs[who])
@@ -195,6 +201,13 @@ def failover(tmp, cluster):
         (entry,) = json.loads(out.stdout)["etcd"]
         assert (entry["name"], entry["guard_pid"], entry["waiting"]) == ("stage", a.proc.pid, 1), entry
         assert entry["show_pid"] and entry["host"] == socket.gethostname(), entry
+        prom = subprocess.run([SHOWGUARD, "status", "--format", "prometheus", "--config", conf, "--lock-dir",
+                               b.lock_dir], capture_output=True, text=True, timeout=10)
+        assert prom.returncode == 0, prom.stderr
+        for line in (f'showguard_etcd_show_holder{{show="stage",host="{socket.gethostname()}"}} 1',
+                     f'showguard_etcd_show_fencing_token{{show="stage"}} {entry["fencing_token"]}',
+                     'showguard_etcd_show_waiting{show="stage"} 1'):
+            assert line in prom.stdout.splitlines(), (line, prom.stdout)
         killed = time.time()
         a.kill()
         wait_until(lambda: any(r[0] == "B" for r in running(s.log)), TTL + 5, "the standby's show")
@@ -207,6 +220,56 @@ def failover(tmp, cluster):
         assert int(tokens[1]) > int(tokens[0]), f"fencing tokens do not grow: {tokens}"
         assert overlaps(intervals(s.log), time.time()) == 0
         return f"failover {took:.2f}s after SIGKILL (TTL {TTL:.0f}s, limit {TTL + 1:.0f}s); tokens {tokens}"
+
+
+def led_reset(s, c):
+    """showguard led-reset for controller c's show, as its unit's ExecStopPost= runs it."""
+    conf = os.path.join(s.dir, f"led-reset-{c.name}.conf")
+    with open(conf, "w") as f:
+        f.write(f"lock-backend = etcd\netcd-endpoints = {','.join(c.proxy.urls)}\nlease-ttl = {int(c.ttl)}s\n")
+    return subprocess.run([SHOWGUARD, "led-reset", "--show", "stage", "--config", conf, "--config-dir", s.dir,
+                           "--lock-dir", c.lock_dir], capture_output=True, text=True, timeout=30 * SLOW)
+
+
+def lock_free(path):
+    with open(path, "a") as f:
+        try:
+            fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            return False
+        fcntl.flock(f, fcntl.LOCK_UN)
+        return True
+
+
+def guard_death_led_reset(tmp, cluster):
+    """A guard killed on a controller that stays up: the unit's led-reset,
+    once the show's local lock is free, revokes the dead guard's lease and
+    the standby starts at once. Canary first: led-reset while the show runs
+    (its lock held) must leave the lease alone."""
+    with Scenario(tmp, cluster, "guard-death", controllers=2) as s:
+        a, b = s.primary_and_standby()
+        canary = led_reset(s, a)
+        assert canary.returncode == 0, canary.stderr
+        assert "is running" in canary.stderr and "revoked" not in canary.stderr, canary.stderr
+        time.sleep(0.5 * SLOW)
+        assert [r[0] for r in running(s.log)] == ["A"], f"led-reset beside a running show moved it: {intervals(s.log)}"
+        assert a.alive(), "the primary's guard exited after a led-reset beside it"
+        killed = time.time()
+        a.kill()
+        a.proc.wait()  # reaped, as systemd does before ExecStopPost=
+        lock = os.path.join(a.lock_dir, "stage.lock")
+        wait_until(lambda: lock_free(lock), 5 * SLOW, "the primary's show to let its local lock go")
+        freed = time.time()
+        out = led_reset(s, a)
+        assert out.returncode == 0, out.stderr
+        assert "revoked lease" in out.stderr and f"guard pid {a.proc.pid}" in out.stderr, (out.stdout, out.stderr)
+        wait_until(lambda: any(r[0] == "B" for r in running(s.log)), TTL + 5, "the standby's show")
+        started = next(r[1] for r in intervals(s.log) if r[0] == "B")
+        took = started - killed
+        assert took <= 1.0 * SLOW, f"the standby started {took:.2f}s after SIGKILL of the primary's guard"
+        assert overlaps(intervals(s.log), time.time()) == 0
+        return (f"guard death + led-reset: standby's show {took:.2f}s after SIGKILL (local lock free after "
+                f"{freed - killed:.2f}s; limit {1.0 * SLOW:.1f}s); led-reset beside a running show revoked nothing")
 
 
 def cut_and_check_fence(s, a):
@@ -240,6 +303,14 @@ def partition(tmp, cluster):
         after = [l for l in text[text.index("is being lost"):].splitlines() if "LED stage" in l]
         assert after and after[0].endswith("off") and not any("stopping" in l for l in after), after
         a.proxy.heal()
+        # The leader kills' interruption check, canary: it sees the fenced show.
+        a_pid = next(e[4] for e in read_events(s.log) if e[0] == "start" and e[1] == "A")
+        a_log = os.path.join(s.dir, "a-only.log")
+        with open(a_log, "w") as f:
+            f.writelines(l for l in open(s.log) if l.split()[1] == "A")
+        assert interruption(a_log, a_pid), "the interruption check missed a fenced show"
+        # TTL 3s cannot ride out an election at etcd's defaults: the guard says so.
+        assert "cannot ride out an etcd leader election" in text and "at least 7s" in text, text
         return (f"partition: primary's show stopped {a_stop - cut:.2f}s after the cut, standby started "
                 f"{b_start - cut:.2f}s after it; gap {b_start - a_stop:.2f}s; primary exit 69")
 
@@ -271,22 +342,83 @@ def partition_with_stalled_stderr(tmp, cluster):
             os.close(read_end)
 
 
-def member_down(tmp, cluster):
-    # The hardest member to lose: the leader. The default TTL (10 s) leaves
-    # room for a new election inside the fencing deadline.
-    with Scenario(tmp, cluster, "member-down", controllers=1, ttl=10) as s:
+def interruption(log, pid):
+    """How the show was interrupted, judged from its own log and process, or
+    None: exactly one run, never stopped, its process still alive."""
+    runs = intervals(log)
+    if len(runs) != 1 or runs[0][2] is not None:
+        return f"{len(runs)} runs: {runs}"
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return f"the show's process {pid} is gone"
+    return None
+
+
+def member_hex_id(cluster, i):
+    status = post(cluster.client_url(i) + "/v3/maintenance/status", {}, timeout=2.0)
+    return format(int(status["header"]["member_id"]), "x")
+
+
+def make_leader(cluster, target):
+    """Moves the leadership to member target (etcdctl move-leader)."""
+    for _ in range(20):
+        leader = cluster.leader()
+        if leader == target:
+            return
+        if leader is not None:
+            subprocess.run(["etcdctl", "--endpoints", cluster.client_url(leader), "--dial-timeout", "2s",
+                            "move-leader", member_hex_id(cluster, target)], capture_output=True, timeout=15)
+        time.sleep(0.2)
+    raise AssertionError(f"cannot make m{target} the leader")
+
+
+def leader_kills(tmp, cluster, ttl, kills, rng):
+    """The leader, which is also the holder's first endpoint (the member its
+    renewals go to first), killed at a random moment of the renewal cycle,
+    kills times: the show must run on, judged from the show's own log and
+    pid. Returns the election durations (kill to a new leader, polled)."""
+    with Scenario(tmp, cluster, f"leader-kills-ttl{ttl}", controllers=1, ttl=ttl) as s:
         (a,) = s.controllers
+        make_leader(cluster, 0)
         a.start()
-        s.holder(10)
-        time.sleep(1.0)
-        # A list, so that member 0 is not taken for "no leader".
-        (leader,) = wait_until(lambda: [i for i in [cluster.leader()] if i is not None], 10, "a leader")
-        cluster.kill_member(leader)
-        time.sleep(12.0)
-        runs = intervals(s.log)
-        assert len(runs) == 1 and runs[0][2] is None, f"the show was interrupted: {runs}"
+        s.holder(10 * SLOW)
+        pid = read_events(s.log)[0][4]
+        elections = []
+        for _ in range(kills):
+            cluster.wait_healthy()
+            make_leader(cluster, 0)
+            # A random moment of the renewal cycle (TTL/6).
+            time.sleep(0.5 + rng.uniform(0, ttl / 6))
+            killed = time.monotonic()
+            cluster.kill_member(0)
+            while True:
+                leader = cluster.leader()
+                if leader is not None:
+                    break
+                if time.monotonic() - killed > 30:
+                    raise AssertionError("no new leader 30s after the leader was killed")
+                time.sleep(0.02)
+            elections.append(time.monotonic() - killed)
+            cluster.start_member(0)
+            assert a.alive(), f"the guard exited ({a.proc.returncode}) after kill {len(elections)}"
+        cluster.wait_healthy()
+        # A whole TTL after the last kill: any fence would have fired by now.
+        time.sleep(ttl)
+        broken = interruption(s.log, pid)
+        assert broken is None, f"the show was interrupted in {kills} leader kills: {broken}"
         assert a.alive(), "the guard exited"
-        return f"member down: killed the leader m{leader}; the show ran on uninterrupted for 12s"
+        return elections
+
+
+def leader_kill_rounds(tmp, cluster):
+    rng = random.Random(int(os.environ.get("ETCD_SEED", "9")))
+    figures = []
+    for ttl in (10, SMALLEST_TTL):
+        elections = leader_kills(tmp, cluster, ttl, LEADER_KILLS, rng)
+        figures.append(f"TTL {ttl}s: interrupted 0/{LEADER_KILLS}, elections {min(elections):.2f}-"
+                       f"{max(elections):.2f}s (median {sorted(elections)[len(elections) // 2]:.2f}s)")
+    return "leader killed at random moments of the renewal cycle: " + "; ".join(figures)
 
 
 def quorum_lost(tmp, cluster):
@@ -404,8 +536,16 @@ def refusals(tmp, cluster):
         assert out.returncode == 1, (out.returncode, out.stdout)
         assert f"{show_file}:2: kill-timeout and lease-ttl" in out.stdout, out.stdout
         assert f"{show_file}:3: cannot read etcd-cacert" in out.stdout, out.stdout
+        # A TTL too short to ride out a leader election: a warning, exit 0.
+        with open(show_file, "w") as f:
+            f.write("command = /bin/true\nlease-ttl = 5s\n")
+        out = subprocess.run([SHOWGUARD, "check-config", "--config", os.path.join(s.dir, "conf", "showguard.conf"),
+                              "--config-dir", os.path.join(s.dir, "conf")], capture_output=True, text=True)
+        assert out.returncode == 0, (out.returncode, out.stdout)
+        assert f"{show_file}:2: warning: lease-ttl: a lease TTL of 5s" in out.stdout, out.stdout
+        assert "use a lease TTL of at least 7s" in out.stdout, out.stdout
         return (f"refusals: busy 75 naming the holder; cluster unreachable 69 after {took:.1f}s; --wait=2s 75; "
-                "check-config names a misfit kill timeout and a missing CA")
+                "check-config names a misfit kill timeout and a missing CA, and warns of a TTL too short for an election")
 
 
 def tls_and_auth(tmp, cluster):
@@ -462,7 +602,7 @@ def overlap_canary(tmp, cluster):
         return f"a deliberate overlap of two controllers counted ({count})"
 
 
-SCENARIOS = [overlap_canary, tls_and_auth, refusals, failover, partition, partition_with_stalled_stderr, member_down, quorum_lost,
+SCENARIOS = [overlap_canary, tls_and_auth, refusals, failover, guard_death_led_reset, partition, partition_with_stalled_stderr, leader_kill_rounds, quorum_lost,
              random_kills]
 # ETCD_SCENARIOS=partition,failover runs those only.
 if os.environ.get("ETCD_SCENARIOS"):

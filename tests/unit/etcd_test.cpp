@@ -9,6 +9,7 @@
 #include "showguard/command_line.hpp"
 #include "showguard/error.hpp"
 #include "showguard/etcd_protocol.hpp"
+#include "showguard/etcd_status.hpp"
 #include "showguard/guard_options.hpp"
 #include "showguard/lease_keeper.hpp"
 
@@ -215,7 +216,8 @@ TEST(EtcdProtocol, ErrorMessagesAreEtcdsOwnWords)
 TEST(LeaseTiming, StopsTheShowBeforeTheLeaseCanExpire)
 {
 	const LeaseTiming t{10s, 3s};
-	EXPECT_EQ(t.keepalive_interval(), 3333ms);
+	EXPECT_EQ(t.keepalive_interval(), 1666ms);
+	EXPECT_EQ(t.hedge_delay(), 250ms);
 	EXPECT_EQ(t.safety_margin(), 1s);
 	const TimePoint sent{};
 	EXPECT_EQ(t.expiry(sent), sent + 10s);
@@ -234,12 +236,29 @@ TEST(LeaseTiming, KillTimeoutMustFitInsideTheLease)
 		EXPECT_EQ(kill_timeout_problem(ttl, default_etcd_kill_timeout(ttl)), "") << ttl.count();
 		// And with the default, the stop point lies after the next renewal.
 		const LeaseTiming t{ttl, default_etcd_kill_timeout(ttl)};
-		EXPECT_GT(t.stop_at(TimePoint{}), TimePoint{} + t.keepalive_interval() + t.request_timeout());
+		EXPECT_GT(t.stop_at(TimePoint{}), TimePoint{} + t.keepalive_interval() + t.hedge_delay());
 	}
 	EXPECT_EQ(kill_timeout_problem(10s, 4667ms), "");
 	EXPECT_NE(kill_timeout_problem(10s, 4668ms), "");
 	EXPECT_NE(kill_timeout_problem(10s, 10s).find("may be at most 4667ms"), std::string::npos)
 		<< kill_timeout_problem(10s, 10s);
+}
+
+TEST(LeaseTiming, SmallestTtlThatRidesOutALeaderElection)
+{
+	const EtcdElection defaults;
+	EXPECT_EQ(defaults.longest(), 2200ms);
+	// TTL - TTL/6 - TTL/10 - TTL/3 - 250ms >= 2.2s: 7s with the default kill timeout.
+	EXPECT_EQ(smallest_election_ttl(std::nullopt, defaults), 7s);
+	EXPECT_EQ(election_problem(10s, default_etcd_kill_timeout(10s), false, defaults), "");
+	EXPECT_EQ(election_problem(7s, default_etcd_kill_timeout(7s), false, defaults), "");
+	const std::string six = election_problem(6s, default_etcd_kill_timeout(6s), false, defaults);
+	EXPECT_NE(six.find("at least 7s"), std::string::npos) << six;
+	// A longer kill timeout needs a longer lease; a slower cluster too.
+	EXPECT_EQ(smallest_election_ttl(5s, defaults), 11s);
+	EXPECT_EQ(smallest_election_ttl(std::nullopt, {2s, 200ms}), 12s);
+	// The arithmetic itself, at the default TTL: 10 - 1.666 - 1 - 3.333 - 0.25.
+	EXPECT_EQ(LeaseTiming({10s, 3333ms}).outage_ridden_out(), 3751ms);
 }
 
 TEST(EtcdOptions, BackendOptionsParseAndDeriveTheKillTimeout)
@@ -300,4 +319,22 @@ TEST(EtcdOptions, AKillTimeoutThatDoesNotFitInAFileIsAConfigError)
 		  ExitCode::config);
 	EXPECT_NE(message.find(conf + ":4: kill-timeout and lease-ttl"), std::string::npos) << message;
 	std::filesystem::remove_all(dir);
+}
+
+TEST(EtcdStatus, PrometheusMetricsNameHolderTokenAndWaiting)
+{
+	HolderRecord holder{"stage", "ctl-\"a\"", 812, 815, 1767225600123};
+	const std::vector<EtcdLockEntry> entries{{"stage", "/showguard/locks/stage/1", 42, holder, 2},
+						 {"dark", "/showguard/locks/dark/2", 7, std::nullopt, 0}};
+	const std::string text = format_etcd_prometheus(entries);
+	EXPECT_NE(text.find("# TYPE showguard_etcd_show_holder gauge\n"), std::string::npos) << text;
+	EXPECT_NE(text.find("showguard_etcd_show_holder{show=\"stage\",host=\"ctl-\\\"a\\\"\"} 1\n"), std::string::npos)
+		<< text;
+	EXPECT_NE(text.find("showguard_etcd_show_fencing_token{show=\"stage\"} 42\n"), std::string::npos) << text;
+	EXPECT_NE(text.find("showguard_etcd_show_waiting{show=\"stage\"} 2\n"), std::string::npos) << text;
+	EXPECT_NE(text.find("showguard_etcd_show_since_seconds{show=\"stage\"} 1767225600.123\n"), std::string::npos)
+		<< text;
+	// A key whose value is no holder record: no since, an empty host.
+	EXPECT_NE(text.find("showguard_etcd_show_fencing_token{show=\"dark\"} 7\n"), std::string::npos) << text;
+	EXPECT_EQ(text.find("showguard_etcd_show_since_seconds{show=\"dark\"}"), std::string::npos) << text;
 }
