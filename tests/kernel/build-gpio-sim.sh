@@ -138,6 +138,9 @@ scripts_sha256=$(cat "$SCRIPT_DIR/build-gpio-sim.sh" "$SCRIPT_DIR/host-common.sh
 EOF
 )"
 else
+    # The trixie VM root: its kernel, its kept modules (configfs) and its apt. The host
+    # only unpacks, strips and reads ELF files.
+    apt_install binutils xz-utils zstd
     # The trixie VM root: its kernel, its kept modules (configfs) and its apt.
     vm_dir="$(bash "$SCRIPT_DIR/../systemd/build-rootfs.sh" --suite "$suite")"
     kernel_release="$(cat "$vm_dir/kernel-release")"          # 6.12.x-amd64
@@ -312,16 +315,34 @@ else
     cp "$vm_dir/vmlinuz" "$work/out/vmlinuz"
 fi
 kernel_image=vmlinuz
-# Under TCG, decompressing the xz bzImage takes seconds of every boot. A kernel with
+# Under TCG, decompressing the bzImage takes seconds of every boot. A kernel with
 # CONFIG_PVH can instead be started from its uncompressed ELF image: QEMU's -kernel
-# loads it through the Xen PVH entry note, which halves the amd64 boot time.
-if [[ "$arch" == amd64 ]] && grep -q '^CONFIG_PVH=y' "$headers/.config" \
-        && grep -q '^CONFIG_KERNEL_XZ=y' "$headers/.config"; then
-    xz_offset="$(LC_ALL=C grep -abo $'\xfd7zXZ' "$work/out/vmlinuz" | head -n1 | cut -d: -f1 || true)"
-    # xz stops reading at the end of its stream, so tail's SIGPIPE is expected.
-    if [[ -n "$xz_offset" ]] \
-        && xz -dc --single-stream <(tail -c +"$((xz_offset + 1))" "$work/out/vmlinuz") \
-            >"$work/out/vmlinux" 2>/dev/null \
+# loads it through the Xen PVH entry note, which halves the amd64 boot time. bookworm's
+# 6.1 is xz-compressed, trixie's 6.12 zstd-compressed.
+elf_whole() { # ELF: the section header table, which comes last, lies within the file
+    local start count
+    start="$(readelf -hW "$1" 2>/dev/null | sed -n 's/^ *Start of section headers: *\([0-9]*\).*/\1/p')"
+    count="$(readelf -hW "$1" 2>/dev/null | sed -n 's/^ *Number of section headers: *\([0-9]*\).*/\1/p')"
+    [[ -n "$start" && -n "$count" ]] && ((start + count * 64 <= $(stat -c %s "$1")))
+}
+if [[ "$arch" == amd64 ]] && grep -q '^CONFIG_PVH=y' "$headers/.config"; then
+    magic="" unpack=()
+    if grep -q '^CONFIG_KERNEL_XZ=y' "$headers/.config"; then
+        magic=$'\xfd7zXZ' unpack=(xz -dc --single-stream)
+    elif grep -q '^CONFIG_KERNEL_ZSTD=y' "$headers/.config" && command -v zstd >/dev/null; then
+        magic=$'\x28\xb5\x2f\xfd' unpack=(zstd -dcq)
+    fi
+    payload_offset=""
+    [[ -z "$magic" ]] \
+        || payload_offset="$(LC_ALL=C grep -abo "$magic" "$work/out/vmlinuz" | head -n1 | cut -d: -f1 || true)"
+    # xz stops reading at the end of its stream, so tail's SIGPIPE is expected; zstd
+    # decodes the one frame, then rejects the size the kernel's build appended to it,
+    # so its status says nothing and the ELF image itself is checked instead.
+    if [[ -n "$payload_offset" ]]; then
+        "${unpack[@]}" <(tail -c +"$((payload_offset + 1))" "$work/out/vmlinuz") \
+            >"$work/out/vmlinux" 2>/dev/null || true
+    fi
+    if [[ -n "$payload_offset" ]] && elf_whole "$work/out/vmlinux" \
         && readelf -nW "$work/out/vmlinux" 2>/dev/null | grep -c '^ *Xen ' >/dev/null; then
         kernel_image=vmlinux
     else
