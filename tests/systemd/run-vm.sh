@@ -121,6 +121,7 @@ fi
 install -D -m 755 "$here/runner.sh" "$root/usr/lib/showguard-vm/runner"
 install -D -m 644 "$here/lib.sh" "$root/usr/lib/showguard-vm/lib.sh"
 install -D -m 755 "$test_script" "$root/usr/lib/showguard-vm/test-script"
+printf '%s\n' "$suite" >"$root/usr/lib/showguard-vm/suite"
 install -D -m 644 "$here/showguard-vm-test.service" "$root/etc/systemd/system/showguard-vm-test.service"
 ln -s ../showguard-vm-test.service "$root/etc/systemd/system/multi-user.target.wants/"
 # A machine id of its own for each run, kept across its reboots (so journalctl -b -1 works), and
