@@ -48,7 +48,7 @@ while (($#)); do
             [[ $# -ge 2 && "$2" == [12]=* ]] || die "--build-dir needs GEN=DIR (GEN 1 or 2)"
             given_builds[${2%%=*}]="${2#*=}"; shift 2 ;;
         --suite) [[ $# -ge 2 ]] || die "--suite needs a value"; suite="$2"; vm_args+=(--suite "$2"); shift 2 ;;
-        -h | --help) sed -n '2,19p' "$0"; exit 0 ;;
+        -h | --help) sed -n '2,21p' "$0"; exit 0 ;;
         *) vm_args+=("$1"); shift ;;
     esac
 done
