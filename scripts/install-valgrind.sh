@@ -3,8 +3,8 @@
 # bookworm's valgrind 3.19 answers them with ENOSYS ("unhandled amd64-linux syscall: 434"),
 # so a guard under it cannot start a show; trixie's (3.24) handles them, and its launcher
 # runs on bookworm's libc (its tools are static). Nothing is installed: apt runs with a
-# private configuration (the archive's URIs: line copied at run time from this machine's
-# debian.sources) to download the one package, and dpkg -x unpacks it.
+# private configuration (the archive's address asked at run time of scripts/debian-archive.sh)
+# to download the one package, and dpkg -x unpacks it.
 #
 # Prints, as its last line, the command to run valgrind with:
 #   VALGRIND=env VALGRIND_LIB=PREFIX/usr/libexec/valgrind PREFIX/usr/bin/valgrind
@@ -24,8 +24,8 @@ if [[ -x $prefix/usr/bin/valgrind ]] &&
 	exit 0
 fi
 
-uri=$(sed -n 's/^URIs:[[:space:]]*\([^[:space:]]*\).*/\1/p' /etc/apt/sources.list.d/debian.sources 2>/dev/null | head -n 1)
-[[ -n $uri ]] || { echo "install-valgrind: no URIs: line in /etc/apt/sources.list.d/debian.sources" >&2; exit 69; }
+# Exits 69 with its own message when the machine's apt sources name no archive.
+uri=$(bash "$(dirname "${BASH_SOURCE[0]}")/debian-archive.sh")
 
 mkdir -p "$(dirname "$prefix")"
 work=$(mktemp -d "$(dirname "$prefix")/.valgrind-apt.XXXXXX")

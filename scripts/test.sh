@@ -13,8 +13,10 @@
 #   package   the release .deb of each architecture (libgpiod 2.x linked in), checked with lintian
 #   release   those packages installed with apt into fresh Debian 12 and 13 roots and run there
 #             (RELEASE_ARCHES, default amd64: the arm64 and armhf roots run under qemu-user)
-#   kernel    real-kernel tier: gpio-sim under QEMU, amd64 and arm64 (tests/kernel)
-#   systemd   real systemd in a VM with the .deb installed (tests/systemd)
+#   kernel    real-kernel tier: gpio-sim under QEMU, amd64 and arm64 on bookworm's 6.1, and the
+#             libgpiod 2.x build on trixie's 6.12 (tests/kernel)
+#   systemd   real systemd in a VM with the .deb installed with apt, bookworm (systemd 252, the
+#             host build's package) and trixie (systemd 257, the release package) (tests/systemd)
 #   extra     tiers other scripts add (sanitizers, fuzzing, chaos; scripts/test-*.sh)
 #
 # SHOWGUARD_TIERS="host arm64" runs only those. Each tier's log is in build-logs/.
@@ -302,26 +304,55 @@ kernel_builds() {
 
 prepare_kernel() {
 	bash tests/kernel/build-gpio-sim.sh --arch amd64 >/dev/null
+	# Also makes the trixie VM root the systemd tier boots (its kernel, its apt).
+	bash tests/kernel/build-gpio-sim.sh --arch amd64 --suite trixie >/dev/null
 	command -v aarch64-linux-gnu-gcc >/dev/null || cross_deps arm64
 	bash tests/kernel/build-gpio-sim.sh --arch arm64 >/dev/null
 }
 tier_kernel() {
 	# libgpiod 1.6 and 2.x on amd64; the Pi's arm64 build (libgpiod 2.x linked in, as the
 	# release package ships it) on an arm64 kernel.
-	local amd64 arm64
+	# The libgpiod 2.x build (what the amd64 release package ships) on trixie's 6.12 too.
+	local amd64 arm64 rc=0
 	read -ra amd64 <<<"$(kernel_builds amd64)"
 	read -ra arm64 <<<"$(kernel_builds arm64)"
-	bash tests/kernel/run-led-tier.sh --arch amd64 --gpiod both "${amd64[@]}" &&
-		bash tests/kernel/run-led-tier.sh --arch arm64 --gpiod 2 "${arm64[@]}"
+	bash tests/kernel/run-led-tier.sh --arch amd64 --gpiod both "${amd64[@]}" || rc=1
+	bash tests/kernel/run-led-tier.sh --arch amd64 --gpiod 2 --suite trixie "${amd64[@]}" || rc=1
+	bash tests/kernel/run-led-tier.sh --arch arm64 --gpiod 2 "${arm64[@]}" || rc=1
+	return $rc
+}
+
+# The amd64 release package: the package tier's, or made from the gpiod2 build the same way.
+release_amd64_deb() {
+	local deb
+	deb=$(ls build-release/packages/showguard_*_amd64.deb 2>/dev/null | tail -n 1 || true)
+	if [[ -z $deb ]]; then
+		build_gpiod2 >&2 || return 1
+		rm -rf build-gpiod2/packages
+		(cd build-gpiod2 && cpack -B packages) >/dev/null || return 1
+		deb=$(ls build-gpiod2/packages/showguard_*_amd64.deb) || return 1
+	fi
+	echo "$deb"
 }
 
 prepare_systemd() {
-	[[ ! -f tests/systemd/build-rootfs.sh ]] || bash tests/systemd/build-rootfs.sh >/dev/null
+	bash tests/systemd/build-rootfs.sh >/dev/null
+	bash tests/kernel/build-gpio-sim.sh --arch amd64 --suite trixie >/dev/null
 }
 tier_systemd() {
 	# A missing tier script is a failure, never a pass with no tests.
 	[[ -f tests/systemd/run-showguard-vm.sh ]] || { echo "tests/systemd/run-showguard-vm.sh is missing"; return 1; }
-	bash tests/systemd/run-showguard-vm.sh
+	local deb rc=0
+	bash tests/systemd/run-showguard-vm.sh || rc=1
+	# The same checks on Debian 13 with the release package, installed with apt as a user would.
+	if deb=$(release_amd64_deb); then
+		bash tests/systemd/run-showguard-vm.sh --suite trixie --deb "$deb" || rc=1
+	else
+		echo "no amd64 release package for the trixie VM"
+		echo "0 passed, 1 failed"
+		rc=1
+	fi
+	return $rc
 }
 
 prepare_extra() {

@@ -3,12 +3,14 @@
 # LED's real-kernel test, in the gpio-sim VM for each build.
 #
 #   usage: run-led-tier.sh [--arch amd64|arm64] [--gpiod 1|2|both] [--build-root DIR]
-#                          [more run-vm.sh options]
+#                          [--suite bookworm|trixie] [more run-vm.sh options]
 #
 # --gpiod 1     libgpiod 1.6 as installed (Debian 12's; :arm64 multiarch for arm64)
 # --gpiod 2     libgpiod 2.x from the private prefix of scripts/install-libgpiod2.sh,
 #               linked statically (its runtime is installed nowhere)
 # --gpiod both  (default) one after the other; the run fails if either fails
+# --suite       whose stock kernel the VM boots: bookworm's 6.1 (default) or trixie's 6.12
+#               (amd64; gpio-sim built in a trixie root, see build-gpio-sim.sh)
 # --build-root  where the build directories go (default: the source tree's
 #               build-ktier-ARCH-gpiodN)
 # --build-dir GEN=DIR  use the existing build DIR (configured for ARCH and libgpiod GEN.x,
@@ -27,6 +29,7 @@ SOURCE_DIR="$(cd "$SCRIPT_DIR/../.." && pwd)"
 arch="$HOST_ARCH"
 generations=(1 2)
 build_root="$SOURCE_DIR"
+suite=bookworm
 vm_args=()
 declare -A given_builds=()
 while (($#)); do
@@ -44,7 +47,8 @@ while (($#)); do
         --build-dir)
             [[ $# -ge 2 && "$2" == [12]=* ]] || die "--build-dir needs GEN=DIR (GEN 1 or 2)"
             given_builds[${2%%=*}]="${2#*=}"; shift 2 ;;
-        -h | --help) sed -n '2,17p' "$0"; exit 0 ;;
+        --suite) [[ $# -ge 2 ]] || die "--suite needs a value"; suite="$2"; vm_args+=(--suite "$2"); shift 2 ;;
+        -h | --help) sed -n '2,21p' "$0"; exit 0 ;;
         *) vm_args+=("$1"); shift ;;
     esac
 done
@@ -109,11 +113,11 @@ status=0
 summary=()
 for gen in "${generations[@]}"; do
     binary="$(build "$gen")"
-    log "running led-tier.sh for $arch, libgpiod $gen.x"
+    log "running led-tier.sh for $arch, libgpiod $gen.x, $suite kernel"
     rc=0
     "$SCRIPT_DIR/run-vm.sh" --arch "$arch" --binary "$binary" --script "$SCRIPT_DIR/led-tier.sh" \
         "${extra_args[@]}" --timeout 300 ${vm_args[@]+"${vm_args[@]}"} || rc=$?
-    summary+=("$arch libgpiod $gen.x: $([[ $rc -eq 0 ]] && echo PASS || echo "FAIL ($rc)")")
+    summary+=("$arch libgpiod $gen.x, $suite kernel: $([[ $rc -eq 0 ]] && echo PASS || echo "FAIL ($rc)")")
     if ((rc != 0 && status == 0)); then status=$rc; fi
 done
 for line in "${summary[@]}"; do log "$line"; done

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Boot Debian's stock kernel with gpio-sim under QEMU (TCG) and run one test script in it.
+# Boot Debian's stock kernel with gpio-sim under QEMU (TCG) and run one test script in it:
+# bookworm's 6.1 by default, trixie's 6.12 with --suite trixie (amd64).
 #
 # The initramfs holds a static busybox, the binary under test at /bin/showguard (and
 # under its own name), any --extra programs in /bin, every shared library they need,
@@ -21,6 +22,7 @@ usage() {
 usage: ${0##*/} --arch amd64|arm64 --binary PATH --script PATH [options]
 
   --arch amd64|arm64   guest architecture (the binaries must be built for it)
+  --suite NAME         whose stock kernel: bookworm (default) or trixie (amd64 only)
   --binary PATH        the program under test; /bin/showguard in the guest
   --script PATH        test script, run by busybox sh in the guest; it sources lib.sh
   --extra PATH         another program to put in the guest's /bin (repeatable)
@@ -36,14 +38,15 @@ EOF
 
 usage_error() { usage >&2; log "error: $*"; exit 2; }
 
-arch="" binary="" script="" lib_root="" timeout_s=120 smp=1 append="" keep_log="" verbose=0
+arch="" suite=bookworm binary="" script="" lib_root="" timeout_s=120 smp=1 append="" keep_log="" verbose=0
 extras=()
 while (($#)); do
     case "$1" in
-        --arch|--binary|--script|--extra|--lib-root|--timeout|--smp|--append|--log)
+        --arch|--suite|--binary|--script|--extra|--lib-root|--timeout|--smp|--append|--log)
             [[ $# -ge 2 ]] || usage_error "$1 needs a value"
             case "$1" in
                 --arch) arch="$2" ;;
+                --suite) suite="$2" ;;
                 --binary) binary="$2" ;;
                 --script) script="$2" ;;
                 --extra) extras+=("$2") ;;
@@ -83,7 +86,7 @@ host_deps=("$qemu_pkg" cpio binutils coreutils)
 # The loader and libc for foreign binaries, should the host have no libc6:$arch.
 [[ "$arch" == "$HOST_ARCH" ]] || host_deps+=("libc6-$arch-cross")
 apt_install "${host_deps[@]}"
-kernel_dir="$("$SCRIPT_DIR/build-gpio-sim.sh" --arch "$arch")"
+kernel_dir="$("$SCRIPT_DIR/build-gpio-sim.sh" --arch "$arch" --suite "$suite")"
 # shellcheck source=/dev/null
 . "$kernel_dir/env"
 busybox="$(unpacked_packages "$arch" busybox-static)/bin/busybox"

@@ -35,25 +35,31 @@ sg_ensure_packages() {
 
 # sg_module_load_order MODULES_DEP NAME...: the modules NAME and everything they depend on, as paths
 # relative to the module directory, in an order insmod can load them (dependencies first, each once).
-# depmod lists a module's dependencies transitively, the one to load first last.
+# depmod lists a module's dependencies transitively, the one to load first last. A NAME built into the
+# kernel (modules.builtin beside MODULES_DEP: trixie's 6.12 has virtio_pci and fuse built in) needs
+# no loading.
 sg_module_load_order() {
-  local dep=$1
+  local dep=$1 builtin
   shift
-  awk -v want="$*" '
+  builtin=$(dirname "$dep")/modules.builtin
+  [[ -e $builtin ]] || builtin=/dev/null
+  awk -v want="$*" -v builtin="$builtin" '
     function norm(s) { sub(/.*\//, "", s); sub(/\.ko(\.[a-z]+)?$/, "", s); gsub(/-/, "_", s); return s }
     function emit(p) { if (!(p in seen)) { seen[p] = 1; print p } }
+    FILENAME == builtin { inside[norm($1)] = 1; next }
     { p = $1; sub(/:$/, "", p); n = norm(p); path[n] = p; line[n] = $0 }
     END {
       k = split(want, w, " ")
       for (i = 1; i <= k; i++) {
         n = w[i]; gsub(/-/, "_", n)
+        if (!(n in path) && (n in inside)) continue
         if (!(n in path)) { print "showguard-vm: error: no module " w[i] " in " FILENAME > "/dev/stderr"; bad = 1; continue }
         m = split(line[n], d, " ")
         for (j = m; j >= 2; j--) emit(d[j])
         emit(path[n])
       }
       exit bad
-    }' "$dep"
+    }' "$builtin" "$dep"
 }
 
 # sg_in_root ROOT COMMAND...: runs COMMAND chrooted into ROOT with /proc mounted, in a private mount

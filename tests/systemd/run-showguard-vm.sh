@@ -1,26 +1,51 @@
 #!/usr/bin/env bash
-# The real-systemd tier for showguard: builds the .deb of the host build (build/), a small setup
-# package (show starcourt's config, its program, a gpio-sim chip with a GPIO17 line made at boot,
-# showguard@starcourt enabled), boots both under systemd with the gpio-sim module from the kernel
-# tier, and runs showguard.vm.sh inside. Extra arguments go to run-vm.sh (--verbose, --keep...).
+# The real-systemd tier for showguard: a showguard .deb, a small setup package (show starcourt's
+# config, its program, a gpio-sim chip with a GPIO17 line made at boot, showguard@starcourt enabled),
+# both installed with apt into a VM root of the suite and booted under its systemd and stock kernel
+# with the gpio-sim module from the kernel tier, and showguard.vm.sh run inside.
 #
-#   bash tests/systemd/run-showguard-vm.sh
+#   bash tests/systemd/run-showguard-vm.sh [--suite bookworm|trixie] [--deb FILE] [run-vm.sh options]
+#
+# bookworm (default): the package of the host build (build/, or SHOWGUARD_BUILD_DIR), made with CPack.
+# trixie (Debian 13, systemd 257, kernel 6.12): the release package, which links libgpiod 2.x in
+# (build-release/packages/showguard_*_amd64.deb, as the package tier leaves it), or --deb FILE.
+# Extra arguments go to run-vm.sh (--verbose, --keep...).
 set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 top=$(cd "$here/../.." && pwd)
 build=${SHOWGUARD_BUILD_DIR:-$top/build}
+suite=bookworm
+deb=""
+args=()
+while (($#)); do
+	case $1 in
+	--suite | --deb)
+		(($# >= 2)) || { echo "$1 needs a value" >&2; exit 2; }
+		if [[ $1 == --suite ]]; then suite=$2; else deb=$2; fi
+		shift 2
+		;;
+	*) args+=("$1") && shift ;;
+	esac
+done
 work=$(mktemp -d "${TMPDIR:-/tmp}/showguard-vm.XXXXXX")
 trap 'rm -rf "$work"' EXIT
 
 # The package under test, as CPack makes it for users.
-[[ -f $build/CMakeCache.txt ]] || bash "$top/scripts/build.sh" "$build" -DCMAKE_INSTALL_PREFIX=/usr
-cmake --build "$build"
-(cd "$build" && cpack -B "$work/packages" >/dev/null)
-deb=$(ls "$work"/packages/showguard_*_amd64.deb)
+if [[ -z $deb && $suite == bookworm ]]; then
+	[[ -f $build/CMakeCache.txt ]] || bash "$top/scripts/build.sh" "$build" -DCMAKE_INSTALL_PREFIX=/usr
+	cmake --build "$build"
+	(cd "$build" && cpack -B "$work/packages" >/dev/null)
+	deb=$(ls "$work"/packages/showguard_*_amd64.deb)
+elif [[ -z $deb ]]; then
+	deb=$(ls "$top"/build-release/packages/showguard_*_amd64.deb 2>/dev/null | tail -n 1) ||
+		{ echo "no build-release/packages/showguard_*_amd64.deb for $suite: run the package tier first, or give --deb FILE" >&2; exit 1; }
+fi
+[[ -r $deb ]] || { echo "$deb: not readable" >&2; exit 1; }
+echo "showguard-vm: $suite VM with $(basename "$deb")"
 
 # gpio-sim for the VM's stock kernel; the kernel tier builds and caches it.
-module_dir=$(bash "$top/tests/kernel/build-gpio-sim.sh" --arch amd64 | tail -n 1)
+module_dir=$(bash "$top/tests/kernel/build-gpio-sim.sh" --arch amd64 --suite "$suite" | tail -n 1)
 module=$(find "$module_dir" -name 'gpio-sim.ko' | head -n 1)
 [[ -f $module ]] || { echo "no gpio-sim.ko under $module_dir" >&2; exit 1; }
 
@@ -70,4 +95,4 @@ ln -s /lib/systemd/system/gpio-sim-led.service \
 dpkg-deb --build --root-owner-group "$pkg" "$work/showguard-vm-setup_1.0_all.deb" >/dev/null
 
 exec "$here/run-vm.sh" --deb "$deb" --deb "$work/showguard-vm-setup_1.0_all.deb" --module "$module" \
-	--test "$here/showguard.vm.sh" --timeout "${SHOWGUARD_VM_TIMEOUT:-900}" "$@"
+	--suite "$suite" --test "$here/showguard.vm.sh" --timeout "${SHOWGUARD_VM_TIMEOUT:-900}" ${args[@]+"${args[@]}"}

@@ -1,11 +1,11 @@
 #!/usr/bin/env bash
 # shellcheck source-path=SCRIPTDIR
-# Boots a Debian bookworm VM under real systemd with the given packages installed and runs one test
-# script in it; see README.md. Exits 0 only if the test's last line is "N passed, 0 failed" with N > 0
+# Boots a Debian bookworm (or trixie) VM under real systemd with the given packages installed and runs
+# one test script in it; see README.md. Exits 0 only if the test's last line is "N passed, 0 failed" with N > 0
 # and the test script exited 0.
 #
 #   run-vm.sh --deb PATH [--deb PATH...] [--module PATH.ko...] --test PATH
-#             [--timeout SECONDS] [--verbose] [--keep] [--console-log PATH]
+#             [--suite bookworm|trixie] [--timeout SECONDS] [--verbose] [--keep] [--console-log PATH]
 set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -15,10 +15,12 @@ here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 usage() {
   cat <<'EOF'
 usage: run-vm.sh --deb PATH [--deb PATH...] [--module PATH.ko...] --test PATH [options]
-  --deb PATH          a Debian package to dpkg -i into the VM before its first boot (repeatable)
+  --deb PATH          a Debian package to install into the VM before its first boot, with
+                      `apt install ./FILE.deb` in the root as a user would (repeatable)
   --module PATH.ko    an out-of-tree module for the cached kernel: copied to /lib/modules/RELEASE/extra
                       (modprobe finds it) and loaded by the initramfs at every boot (repeatable)
   --test PATH         the test script to run in the VM once booted (see lib.sh)
+  --suite NAME        the Debian release of the VM root and its kernel: bookworm (default) or trixie
   --timeout SECONDS   hard limit for all boots together (default 300)
   --verbose           stream the whole serial console, not only the test's output
   --keep              keep the scratch directory (disk image, console logs) and print its path
@@ -30,18 +32,20 @@ debs=()
 modules=()
 test_script=""
 timeout=300
+suite=bookworm
 verbose=0
 keep=0
 console_log=""
 while (($#)); do
   case $1 in
-    --deb | --module | --test | --timeout | --console-log)
+    --deb | --module | --test | --timeout | --console-log | --suite)
       (($# >= 2)) || sg_die "$1 needs a value"
       case $1 in
         --deb) debs+=("$2") ;;
         --module) modules+=("$2") ;;
         --test) test_script=$2 ;;
         --timeout) timeout=$2 ;;
+        --suite) suite=$2 ;;
         --console-log) console_log=$2 ;;
       esac
       shift 2
@@ -66,7 +70,7 @@ sg_require_root
 sg_ensure_packages qemu-system-x86 e2fsprogs cpio util-linux
 started=$SECONDS
 deadline=$((started + timeout))
-cache=$("$here/build-rootfs.sh")
+cache=$("$here/build-rootfs.sh" --suite "$suite")
 release=$(<"$cache/kernel-release")
 
 scratch=$(mktemp -d "${TMPDIR:-/tmp}/showguard-vm.XXXXXX")
@@ -87,13 +91,16 @@ trap 'exit 143' TERM
 root=$scratch/root
 cp -a --reflink=auto "$cache/rootfs" "$root"
 if ((${#debs[@]})); then
-  mkdir "$root/tmp/showguard-vm-debs"
+  mkdir -m 755 "$root/tmp/showguard-vm-debs"
   cp "${debs[@]}" "$root/tmp/showguard-vm-debs/"
-  sg_log "installing ${debs[*]##*/}"
+  chmod 644 "$root"/tmp/showguard-vm-debs/*.deb
+  sg_log "apt install ${debs[*]##*/} ($suite)"
   # Chrooted, not in the first boot: dpkg under software emulation is slow. Maintainer scripts see no
-  # /run/systemd/system, so they enable units but start nothing.
-  sg_in_root "$root" sh -c 'dpkg -i /tmp/showguard-vm-debs/*.deb' >"$scratch/dpkg.log" 2>&1 ||
-    { cat "$scratch/dpkg.log" >&2; sg_die "dpkg -i failed in the VM root (missing dependency? see SHOWGUARD_VM_EXTRA_PACKAGES in build-rootfs.sh)"; }
+  # /run/systemd/system, so they enable units but start nothing. The root has no package lists: what
+  # the packages depend on and recommend must be in it already (build-rootfs.sh), as apt checks.
+  sg_in_root "$root" sh -c 'cd /tmp/showguard-vm-debs && DEBIAN_FRONTEND=noninteractive apt install -y ./*.deb' \
+    >"$scratch/apt.log" 2>&1 ||
+    { cat "$scratch/apt.log" >&2; sg_die "apt install failed in the $suite VM root (missing dependency? see SHOWGUARD_VM_EXTRA_PACKAGES in build-rootfs.sh)"; }
   rm -rf "$root/tmp/showguard-vm-debs"
 fi
 
@@ -114,6 +121,7 @@ fi
 install -D -m 755 "$here/runner.sh" "$root/usr/lib/showguard-vm/runner"
 install -D -m 644 "$here/lib.sh" "$root/usr/lib/showguard-vm/lib.sh"
 install -D -m 755 "$test_script" "$root/usr/lib/showguard-vm/test-script"
+printf '%s\n' "$suite" >"$root/usr/lib/showguard-vm/suite"
 install -D -m 644 "$here/showguard-vm-test.service" "$root/etc/systemd/system/showguard-vm-test.service"
 ln -s ../showguard-vm-test.service "$root/etc/systemd/system/multi-user.target.wants/"
 # A machine id of its own for each run, kept across its reboots (so journalctl -b -1 works), and
