@@ -46,6 +46,8 @@ Exit status:
                     or is a symlink or not a regular file
   77                permission denied (stop a show of another user)
   78                configuration error
+  80                the show button stopped the show for good (--button-action
+                    stop, or a long press)
   1                 status: a named show is unknown; stop: timed out;
                     check-config: a problem was found
 )";
@@ -59,8 +61,9 @@ Status LED (SPEC):
                     (pinctrl-rp1)
   sysfs:PATH        an LED-class device, e.g. sysfs:/sys/class/leds/ACT
 The LED is steady on while the show runs, blinks fast while it starts, slowly
-while a restart is pending, flashes briefly while it stops, and is off
-whenever the show's lock is not held.
+while a restart is pending, flashes briefly while it stops, blips every 2 s
+while armed (waiting for the show button), and is off whenever the show's lock
+is not held.
 )";
 
 [[noreturn]] void usage_error(const std::string &message)
