@@ -95,6 +95,8 @@ armed_pattern() {
     diag "armed LED: lit $1 cs, dark $2 cs, $3 changes in 5 s"
     [ "$1" -gt 0 ] && [ "$3" -ge 2 ] && [ $(($1 * 4)) -lt "$2" ]
 }
+in_range() { [ "$1" -ge "$2" ] && [ "$1" -le "$3" ]; }
+both_positive() { [ "$1" -gt 0 ] && [ "$2" -gt 0 ]; }
 lines() { if [ -f "$SHOWLOG" ]; then wc -l <"$SHOWLOG"; else echo 0; fi; }
 presses() { grep -c "button pressed: starting the show" /tmp/guard.out; }
 
@@ -139,7 +141,14 @@ guard=$!
 check "the guard waits armed" wait_state b armed "$guard"
 expect_contains "gpioinfo names the button's consumer" '"showguard:b" input' "$(line_info 1)"
 check "/proc/locks: the lock is held while armed" lock_held_by b "$guard"
+wakeups() { sed -n 's/^voluntary_ctxt_switches:[[:space:]]*//p' "/proc/$1/status"; }
+w0="$(wakeups "$guard")"
 check "the LED shows armed (a short blip every 2 s)" armed_pattern
+w1="$(wakeups "$guard")"
+diag "the armed guard woke $((w1 - w0)) times in 5 s"
+# Two LED changes per 2 s; the counter must see them (it counts) and nothing more than a
+# few extra (an idle button costs nothing).
+check "armed costs about one wake-up a second (1-15 in 5 s)" in_range $((w1 - w0)) 1 15
 expect_eq "nothing ran while armed" 0 "$(lines)"
 
 press
@@ -153,7 +162,7 @@ press
 check "a press stops the show" wait_state b stopping "$guard"
 set -- $(sample 0 1)
 diag "stopping LED: lit $1 cs, dark $2 cs, $3 changes"
-check "the LED flashes while it stops" [ "$1" -gt 0 ] && [ "$2" -gt 0 ]
+check "the LED flashes while it stops (lit and dark within 1 s)" both_positive "$1" "$2"
 press
 check "after the stop the guard is armed again" wait_state b armed "$guard"
 expect_contains "the press while stopping was ignored" "pressed while the show stops: ignored" "$(cat /tmp/guard.out)"

@@ -1,6 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 // The show button's pure logic: debounce from edge timestamps, press and
 // long press, and its options (command line, config keys, board files).
+#include <fstream>
+#include <sstream>
+#include <string>
 #include <vector>
 
 #include <gtest/gtest.h>
@@ -230,4 +233,38 @@ TEST(ButtonOptions, ButtonTestParses)
 	const CommandLine cl = parse({"button-test", "--button", "gpio:GPIO22", "--button-hold", "1s"});
 	EXPECT_EQ(cl.verb, Verb::button_test);
 	EXPECT_EQ(cl.settings.at("button").back().value, "gpio:GPIO22");
+}
+
+namespace {
+
+std::string read_source(const std::string &relative)
+{
+	std::ifstream in(std::string(SHOWGUARD_SOURCE_DIR) + "/" + relative);
+	std::stringstream text;
+	text << in.rdbuf();
+	EXPECT_FALSE(text.str().empty()) << relative;
+	return text.str();
+}
+
+} // namespace
+
+TEST(ButtonOptions, ManPageCompletionAndReadmeNameEveryButtonKey)
+{
+	const std::string man = read_source("docs/showguard.1");
+	const std::string completion = read_source("packaging/showguard.bash-completion");
+	const std::string readme = read_source("README.md");
+	for (const std::string key : {"button", "button-active-high", "button-action", "button-hold", "button-required"}) {
+		ASSERT_TRUE(is_config_key(key)) << key;
+		std::string roff = "\\-\\-";
+		for (char c : key)
+			roff += c == '-' ? std::string("\\-") : std::string(1, c);
+		EXPECT_NE(man.find(roff), std::string::npos) << key;
+		EXPECT_TRUE(completion.find("--" + key + " ") != std::string::npos ||
+			    completion.find("--" + key + "\n") != std::string::npos)
+			<< key;
+		EXPECT_NE(readme.find("`--" + key), std::string::npos) << key;
+	}
+	EXPECT_NE(man.find("80 the show button"), std::string::npos);
+	EXPECT_NE(readme.find("| 80 |"), std::string::npos);
+	EXPECT_NE(read_source("systemd/showguard@.service").find("SuccessExitStatus=143 80"), std::string::npos);
 }
