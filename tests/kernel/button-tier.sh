@@ -150,6 +150,8 @@ diag "the armed guard woke $((w1 - w0)) times in 5 s"
 # few extra (an idle button costs nothing).
 check "armed costs about one wake-up a second (1-15 in 5 s)" in_range $((w1 - w0)) 1 15
 expect_eq "nothing ran while armed" 0 "$(lines)"
+expect_contains "status says the show is armed" "running (armed)" "$("$SHOWGUARD" status b 2>&1)"
+expect_contains "... and so does its JSON" '"phase":"armed"' "$("$SHOWGUARD" status b --json 2>&1 | tr -d ' ')"
 
 press
 check "a press starts the show" wait_state b running "$guard"
@@ -216,6 +218,20 @@ check "with action stop the show starts at once" wait_state b running "$guard"
 press
 wait "$guard"
 expect_eq "a press stops it and the guard exits 80" 80 "$?"
+
+# --- --button-action restart ------------------------------------------------------------
+rm -f "$SHOWLOG"
+"$SHOWGUARD" --show b --button "$BUTTON" --button-action restart -- /tmp/show.sh >/tmp/guard.out 2>&1 &
+guard=$!
+check "with action restart the show starts at once" wait_state b running "$guard"
+press
+check "a press stops it" wait_state b stopping "$guard"
+check "... and starts it again" wait_state b running "$guard"
+expect_eq "... one restart in the record" 1 "$(sed -n 's/^restarts=//p' "$LOCKS/b.state")"
+check "/proc/locks: the lock stayed with the guard" lock_held_by b "$guard"
+kill -TERM "$guard"
+wait "$guard"
+expect_eq "SIGTERM still stops it the usual way (143)" 143 "$?"
 
 # --- --button-required, a busy line ---------------------------------------------------
 gpiomon "$SIM_CHIP" 1 >/dev/null 2>&1 &
