@@ -32,7 +32,7 @@ public:
 
 	int fd() const override { return ::gpiod_line_event_get_fd(line_); }
 
-	bool pressed() const override
+	bool pressed() override
 	{
 		const int v = ::gpiod_line_get_value(line_);
 		if (v < 0)

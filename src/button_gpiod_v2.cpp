@@ -32,10 +32,10 @@ public:
 
 	int fd() const override { return request_.fd(); }
 
-	bool pressed() const override
+	bool pressed() override
 	{
 		try {
-			return const_cast<gpiod::line_request &>(request_).get_value(offset_) == gpiod::line::value::ACTIVE;
+			return request_.get_value(offset_) == gpiod::line::value::ACTIVE;
 		} catch (const std::system_error &e) {
 			throw SystemError(ExitCode::os_error, e.code().value(), "cannot read line " + description_);
 		}

@@ -268,7 +268,7 @@ int Supervisor::run()
 			}
 		}
 		if (!done_ && fds[2].revents && button_)
-			button_input(button_->readable(Clock::now()));
+			read_button();
 		if (!done_ && lock_source_) {
 			lock_source_->handle_poll(std::span(fds).subspan(3, listener_fds - 3), Clock::now());
 			check_lock_source();
@@ -548,13 +548,37 @@ void Supervisor::arm()
 	notify(ShowState::armed);
 }
 
+void Supervisor::read_button()
+{
+	ButtonInput input;
+	try {
+		input = button_->readable(Clock::now());
+	} catch (const Error &e) {
+		// The button describes a wish, it does not guard the show: the
+		// guard goes on without it (signals and `showguard stop` still work).
+		spdlog::error("show {}: {}; the button is ignored from now on", options_.show, e.what());
+		button_ = nullptr;
+		return;
+	}
+	button_input(input);
+}
+
 void Supervisor::button_input(const ButtonInput &input)
 {
-	for (const ButtonEdge &edge : input.edges)
+	for (const ButtonEdge &edge : input.edges) {
 		spdlog::debug("show {}: button {}", options_.show, edge.pressed ? "pressed" : "released");
+		// A press counts on release; one that began while the show stopped
+		// is ignored even if it ends after the guard is armed again.
+		if (edge.pressed)
+			pressed_while_stopping_ = state_ == ShowState::stopping;
+	}
 	for (ButtonGesture gesture : input.gestures) {
 		if (done_)
 			return;
+		if (gesture == ButtonGesture::press && pressed_while_stopping_ && state_ != ShowState::stopping) {
+			spdlog::info("show {}: button pressed while the show stopped: ignored", options_.show);
+			continue;
+		}
 		button_gesture(gesture);
 	}
 }
@@ -595,7 +619,7 @@ void Supervisor::button_stop(ButtonStop what)
 		if (what == ButtonStop::exit && button_stop_)
 			button_stop_ = what;
 		else
-			spdlog::info("show {}: button pressed while the show stops: ignored", options_.show);
+			spdlog::info("show {}: button pressed while the show stopped: ignored", options_.show);
 		return;
 	}
 	if (state_ == ShowState::armed || state_ == ShowState::restart_wait) {

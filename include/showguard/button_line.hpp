@@ -26,7 +26,7 @@ public:
 	// Readable when edge events are queued.
 	[[nodiscard]] virtual int fd() const = 0;
 	// The level now, active (pressed) or not.
-	[[nodiscard]] virtual bool pressed() const = 0;
+	[[nodiscard]] virtual bool pressed() = 0;
 	// The queued edges, oldest first; called when fd() is readable. Throws SystemError.
 	[[nodiscard]] virtual std::vector<ButtonEdge> read_edges() = 0;
 	// True if the kernel debounces the line (libgpiod 2.x's debounce_period);

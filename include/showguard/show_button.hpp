@@ -46,7 +46,7 @@ public:
 
 	[[nodiscard]] int fd() const { return line_->fd(); }
 	[[nodiscard]] const ButtonLine &line() const noexcept { return *line_; }
-	// fd() is readable.
+	// fd() is readable. Throws SystemError when the line cannot be read.
 	[[nodiscard]] ButtonInput readable(ButtonTime now);
 	[[nodiscard]] std::optional<ButtonTime> next_deadline() const;
 	[[nodiscard]] ButtonInput deadline(ButtonTime now);

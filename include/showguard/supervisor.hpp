@@ -124,6 +124,7 @@ private:
 	// What the show button asks for once the show has stopped.
 	enum class ButtonStop { rearm, restart, exit };
 	void arm();
+	void read_button();
 	void button_input(const ButtonInput &input);
 	void button_gesture(ButtonGesture gesture);
 	void button_stop(ButtonStop what);
@@ -137,6 +138,7 @@ private:
 	LoopSource *lock_source_;
 	ShowButton *button_;
 	std::optional<ButtonStop> button_stop_; // a stop the button asked for is under way
+	bool pressed_while_stopping_ = false;   // the press under way began while the show stopped
 	std::optional<int> lock_lost_exit_; // the lock source asked for a stop
 
 	std::optional<ShowProcess> show_;

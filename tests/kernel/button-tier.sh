@@ -162,12 +162,12 @@ check "the show stamps its time" [ "$(lines)" -gt 3 ]
 
 press
 check "a press stops the show" wait_state b stopping "$guard"
+press
 set -- $(sample 0 1)
 diag "stopping LED: lit $1 cs, dark $2 cs, $3 changes"
 check "the LED flashes while it stops (lit and dark within 1 s)" both_positive "$1" "$2"
-press
 check "after the stop the guard is armed again" wait_state b armed "$guard"
-expect_contains "the press while stopping was ignored" "pressed while the show stops: ignored" "$(cat /tmp/guard.out)"
+expect_contains "the press while stopping was ignored" "pressed while the show stopped: ignored" "$(cat /tmp/guard.out)"
 sleep 1
 expect_eq "still armed: that press did not start the show" armed \
     "$(sed -n 's/^state=//p' "$LOCKS/b.state")"
