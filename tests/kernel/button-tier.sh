@@ -181,6 +181,7 @@ n="$(presses)"
 bouncy_down
 sleep 0.3
 bouncy_up
+wait_state b running "$guard" || { diag "the guard's log:"; tail -n 30 /tmp/guard.out | sed 's/^/#   /'; }
 check "a bouncy press starts the show" wait_state b running "$guard"
 sleep 1
 expect_eq "... counted as one press" $((n + 1)) "$(presses)"
