@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 #include "showguard/board.hpp"
+#include "showguard/button.hpp"
 #include "showguard/config_file.hpp"
 
 #include <algorithm>
@@ -25,7 +26,7 @@ namespace showguard {
 namespace {
 
 constexpr std::size_t max_board_file_size = 64 * 1024;
-constexpr std::array board_keys = {"description", "model", "led", "gpio-chip", "led-active-low"};
+constexpr std::array board_keys = {"description", "model", "led", "gpio-chip", "led-active-low", "button"};
 
 std::string_view trim(std::string_view s)
 {
@@ -90,7 +91,7 @@ BoardDefinition parse_board_text(std::string_view text, const std::filesystem::p
 		const std::string value(trim(stripped.substr(eq + 1)));
 		if (std::find(board_keys.begin(), board_keys.end(), key) == board_keys.end())
 			board_error(origin, "unknown key '" + printable(key) +
-						    "'; a board file knows description, model, led, gpio-chip and led-active-low");
+						    "'; a board file knows description, model, led, gpio-chip, led-active-low and button");
 		if (value.empty())
 			board_error(origin, "missing value for " + key);
 		if (const auto [it, fresh] = origins.emplace(key, origin); !fresh)
@@ -108,6 +109,12 @@ BoardDefinition parse_board_text(std::string_view text, const std::filesystem::p
 			if (!spec)
 				board_error(origin, "invalid value '" + printable(value) + "' for led; " + error);
 			board.led = *spec;
+		} else if (key == "button") {
+			std::string error;
+			auto spec = parse_button_spec(value, error);
+			if (!spec)
+				board_error(origin, "invalid value '" + printable(value) + "' for button; " + error);
+			board.button = *spec;
 		} else if (key == "led-active-low") {
 			auto yes = parse_bool(value);
 			if (!yes)

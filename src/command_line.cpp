@@ -23,7 +23,8 @@ constexpr const char *guard_usage = "Usage: showguard --show NAME [options] [-- 
 				    "       showguard check-config [NAME...]\n"
 				    "       showguard boards\n"
 				    "       showguard led-test [--led SPEC | --board NAME] [--led-active-low] [--show NAME]\n"
-				    "       showguard led-reset --show NAME [--led SPEC | --board NAME] [--led-active-low]\n";
+				    "       showguard led-reset --show NAME [--led SPEC | --board NAME] [--led-active-low]\n"
+				    "       showguard button-test [--button SPEC | --board NAME] [--button-active-high] [--show NAME]\n";
 
 constexpr const char *exit_status_help = R"(
 Exit status:
@@ -45,6 +46,8 @@ Exit status:
                     or is a symlink or not a regular file
   77                permission denied (stop a show of another user)
   78                configuration error
+  80                the show button stopped the show for good (--button-action
+                    stop, or a long press)
   1                 status: a named show is unknown; stop: timed out;
                     check-config: a problem was found
 )";
@@ -58,8 +61,9 @@ Status LED (SPEC):
                     (pinctrl-rp1)
   sysfs:PATH        an LED-class device, e.g. sysfs:/sys/class/leds/ACT
 The LED is steady on while the show runs, blinks fast while it starts, slowly
-while a restart is pending, flashes briefly while it stops, and is off
-whenever the show's lock is not held.
+while a restart is pending, flashes briefly while it stops, blips every 2 s
+while armed (waiting for the show button), and is off whenever the show's lock
+is not held.
 )";
 
 [[noreturn]] void usage_error(const std::string &message)
@@ -137,6 +141,16 @@ po::options_description guard_options()
 		("etcd-user", po::value<std::string>()->value_name("USER"), "etcd user (authentication)")
 		("etcd-password-file", po::value<std::string>()->value_name("FILE"), "file holding the etcd user's password "
 		                                                 "(never on the command line, where ps shows it)")
+		("button", po::value<std::string>()->value_name("SPEC"), "show button: gpio:LINE_NAME or gpio:CHIP:OFFSET "
+		                                                    "(default: the board's, else none)")
+		("button-active-high", po::value<std::string>()->implicit_value("yes")->value_name("yes|no"),
+		                       "the button drives its line high when pressed (default: low, with a pull-up)")
+		("button-action", po::value<std::string>()->value_name("toggle|stop|restart"),
+		                  "what a press does (default toggle: the show waits armed for a press)")
+		("button-hold", po::value<std::string>()->value_name("DURATION"), "a press this long stops the show "
+		                                                 "and the guard exits (default 3s)")
+		("button-required", po::value<std::string>()->implicit_value("yes")->value_name("yes|no"),
+		                    "a button line that cannot be requested is an error (exit 69), not a warning")
 		("version", "print the version and exit");
 	// clang-format on
 	add_led_options(desc, true);
@@ -249,6 +263,22 @@ void parse_subcommand(Verb verb, const std::vector<std::string> &args, CommandLi
 		positional.add("names", 1);
 	} else if (verb == Verb::boards) {
 		intro = "Lists the board definitions: name, default LED, GPIO chip, description.";
+	} else if (verb == Verb::button_test) {
+		intro = "Prints each press and release of the show button, with the time of its edge\n"
+			"(CLOCK_MONOTONIC), and what the guard makes of it (press, long press), until\n"
+			"interrupted. With --show, uses that show's button settings and holds its lock.";
+		// clang-format off
+		desc.add_options()
+			("show", po::value<std::string>(), "use this show's button and hold its lock")
+			("config-dir", po::value<std::string>(), "directory of show files shows/NAME.conf (default /etc/showguard)")
+			("lock-dir", po::value<std::string>(), "directory of the lock files")
+			("button", po::value<std::string>()->value_name("SPEC"), "the button: gpio:LINE_NAME or gpio:CHIP:OFFSET")
+			("button-active-high", po::value<std::string>()->implicit_value("yes")->value_name("yes|no"),
+			                       "the button drives its line high when pressed")
+			("button-hold", po::value<std::string>()->value_name("DURATION"), "how long a long press is (default 3s)")
+			("board", po::value<std::string>()->value_name("NAME"), "board definition boards/NAME.conf: its button")
+			("board-file", po::value<std::string>()->value_name("PATH"), "board definition file");
+		// clang-format on
 	} else if (verb == Verb::led_test || verb == Verb::led_reset) {
 		if (verb == Verb::led_test)
 			intro = "Walks the LED through its patterns so a person can check the wiring, and reports\n"
@@ -290,7 +320,7 @@ void parse_subcommand(Verb verb, const std::vector<std::string> &args, CommandLi
 	read_common(vm, cl);
 	if (vm.count("show"))
 		cl.show = checked_name("show", vm["show"].as<std::string>());
-	if (verb == Verb::led_test || verb == Verb::led_reset)
+	if (verb == Verb::led_test || verb == Verb::led_reset || verb == Verb::button_test)
 		collect_settings(vm, cl);
 	if (vm.count("step")) {
 		const auto &t = vm["step"].as<std::string>();
@@ -339,6 +369,8 @@ std::optional<Verb> subcommand(std::string_view word)
 		return Verb::led_test;
 	if (word == "led-reset")
 		return Verb::led_reset;
+	if (word == "button-test")
+		return Verb::button_test;
 	return std::nullopt;
 }
 

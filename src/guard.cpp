@@ -16,6 +16,7 @@
 #include "showguard/logging.hpp"
 #include "showguard/proc_locks.hpp"
 #include "showguard/record_writer.hpp"
+#include "showguard/show_button.hpp"
 #include "showguard/show_process.hpp"
 #include "showguard/signals.hpp"
 #include "showguard/supervisor.hpp"
@@ -148,6 +149,7 @@ int run_guard(const GuardOptions &options)
 	}
 	// The board file is read now; the LED itself only once the lock is ours.
 	const LedSetup led_setup = resolve_led(options);
+	const ButtonSetup button_setup = resolve_button(options, led_setup.board);
 
 	// With the etcd backend, the password file is read now, before any lock.
 	std::optional<EtcdConnection> cluster;
@@ -247,6 +249,10 @@ int run_guard(const GuardOptions &options)
 	// before the show starts, and the lock is released on the way out.
 	const std::unique_ptr<StatusLed> led = open_status_led(led_setup, options.show);
 
+	// The button too is the lock's: requested only now, let go before the
+	// lock (declared after it). Its edges are a source of the supervisor's loop.
+	const std::unique_ptr<ShowButton> button = open_show_button(button_setup, options.show);
+
 	ListenerList listeners;
 	StderrBacklog log_backlog;
 	listeners.add(log_backlog);
@@ -269,7 +275,7 @@ int run_guard(const GuardOptions &options)
 			locks.fds(),
 			signals.original_mask(),
 			signals.original_sigpipe()};
-	Supervisor supervisor(options, std::move(spec), signals, listeners, etcd ? &*etcd : nullptr);
+	Supervisor supervisor(options, std::move(spec), signals, listeners, etcd ? &*etcd : nullptr, button.get());
 	return supervisor.run();
 }
 

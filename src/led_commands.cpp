@@ -149,7 +149,7 @@ int run_led_test(const CommandLine &cl)
 			    format_duration(step).c_str());
 		std::fflush(stdout);
 		for (LedPattern p : {LedPattern::on, LedPattern::starting, LedPattern::restarting, LedPattern::stopping,
-				     LedPattern::off}) {
+				     LedPattern::armed, LedPattern::off}) {
 			const PatternTiming t = timing_of(p);
 			if (t.blinks())
 				std::printf("  %-10s  %s on, %s off\n", to_string(p), format_duration(t.lit).c_str(),

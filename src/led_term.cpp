@@ -32,6 +32,8 @@ const char *rhythm(LedPattern pattern)
 		return "slow blink";
 	case LedPattern::stopping:
 		return "short flashes";
+	case LedPattern::armed:
+		return "a blip every 2 s";
 	default:
 		return "";
 	}

@@ -12,6 +12,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include "showguard/button_commands.hpp"
 #include "showguard/check_config.hpp"
 #include "showguard/command_line.hpp"
 #include "showguard/error.hpp"
@@ -58,6 +59,8 @@ int run(int argc, char *argv[])
 			return run_led_test(cl);
 		case Verb::led_reset:
 			return run_led_reset(cl);
+		case Verb::button_test:
+			return run_button_test(cl);
 		case Verb::run:
 			break;
 		}

@@ -84,7 +84,8 @@ void RecordWriter::show_changed(const ShowEvent &event)
 	show_.state = event.state == ShowState::finished ? "free" : to_string(event.state);
 	show_.show_pid = event.show_pid;
 	show_.restarts = event.restarts;
-	if (event.last_exit && (event.state == ShowState::restart_wait || event.state == ShowState::finished)) {
+	if (event.last_exit && (event.state == ShowState::restart_wait || event.state == ShowState::armed ||
+				 event.state == ShowState::finished)) {
 		show_.last_exit = event.last_exit->as_exit_code();
 		show_.last_exit_reason = event.last_exit->describe();
 		show_.last_exit_ms = now_epoch_ms();

@@ -6,6 +6,7 @@
 #include <charconv>
 #include <string_view>
 
+#include "showguard/button.hpp"
 #include "showguard/command_split.hpp"
 #include "showguard/error.hpp"
 #include "showguard/lease_keeper.hpp"
@@ -23,7 +24,8 @@ constexpr std::array config_keys = {
 	"restart-limit", "resource", "user",           "group",        "log-level",         "command",
 	"working-directory", "environment", "led",  "led-active-low",     "led-required", "board",
 	"board-file", "lock-backend", "etcd-endpoints", "lease-ttl", "etcd-cacert", "etcd-cert", "etcd-key",
-	"etcd-user", "etcd-password-file", "etcd-election-timeout", "etcd-heartbeat-interval",
+	"etcd-user", "etcd-password-file", "etcd-election-timeout", "etcd-heartbeat-interval", "button",
+	"button-active-high", "button-action", "button-hold", "button-required",
 };
 
 // The one place a bad value becomes an error: a usage error on the command
@@ -204,6 +206,25 @@ void apply_setting(const std::string &key, const std::vector<SettingValue> &valu
 		g.led_active_low = bool_value(key, v);
 	} else if (key == "led-required") {
 		g.led_required = bool_value(key, v);
+	} else if (key == "button") {
+		std::string error;
+		if (!parse_button_spec(v.value, error))
+			bad_value(key, v, error);
+		g.button = v.value;
+	} else if (key == "button-active-high") {
+		g.button_active_high = bool_value(key, v);
+	} else if (key == "button-action") {
+		const auto action = parse_button_action(v.value);
+		if (!action)
+			bad_value(key, v, "use toggle, stop or restart");
+		g.button_action = *action;
+	} else if (key == "button-hold") {
+		const Duration hold = duration_value(key, v);
+		if (hold < std::chrono::milliseconds(500))
+			bad_value(key, v, "use at least 500ms (a long press must outlast a press)");
+		g.button_hold = hold;
+	} else if (key == "button-required") {
+		g.button_required = bool_value(key, v);
 	} else if (key == "board") {
 		const std::string problem = name_problem(v.value);
 		if (!problem.empty())

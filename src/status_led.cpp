@@ -20,6 +20,8 @@ const char *to_string(LedPattern pattern) noexcept
 		return "restarting";
 	case LedPattern::stopping:
 		return "stopping";
+	case LedPattern::armed:
+		return "armed";
 	}
 	return "?";
 }
@@ -39,6 +41,10 @@ PatternTiming timing_of(LedPattern pattern) noexcept
 		return {milliseconds(500), milliseconds(500)};
 	case LedPattern::stopping:
 		return {milliseconds(200), milliseconds(800)};
+	case LedPattern::armed:
+		// Waiting may last all night: two wake-ups per 2 s, a blip that
+		// still says "alive, waiting" at a glance.
+		return {milliseconds(100), milliseconds(1900)};
 	}
 	return {milliseconds(0), milliseconds(1)};
 }
@@ -46,6 +52,8 @@ PatternTiming timing_of(LedPattern pattern) noexcept
 LedPattern pattern_for(ShowState state) noexcept
 {
 	switch (state) {
+	case ShowState::armed:
+		return LedPattern::armed;
 	case ShowState::starting:
 		return LedPattern::starting;
 	case ShowState::running:

@@ -156,6 +156,8 @@ int pending_stop_signal()
 const char *to_string(ShowState state) noexcept
 {
 	switch (state) {
+	case ShowState::armed:
+		return "armed";
 	case ShowState::starting:
 		return "starting";
 	case ShowState::running:
@@ -205,8 +207,9 @@ void ListenerList::output_ready(std::span<const pollfd> fds)
 }
 
 Supervisor::Supervisor(const GuardOptions &options, LaunchSpec spec, SignalFd &signals, ShowListener &listener,
-		       LoopSource *lock_source)
-	: options_(options), spec_(std::move(spec)), signals_(signals), listener_(listener), lock_source_(lock_source)
+		       LoopSource *lock_source, ShowButton *button)
+	: options_(options), spec_(std::move(spec)), signals_(signals), listener_(listener), lock_source_(lock_source),
+	  button_(button)
 {
 }
 
@@ -230,10 +233,14 @@ int Supervisor::run()
 		finish(128 + signo);
 		return *exit_code_;
 	}
-	start_show();
+	if (button_ && options_.button_action == ButtonAction::toggle)
+		arm();
+	else
+		start_show();
 	std::vector<pollfd> fds;
 	while (!done_) {
-		fds.assign({{signals_.fd(), POLLIN, 0}, {-1, POLLIN, 0}});
+		// The button's edges are kernel events on this one loop, like the signals.
+		fds.assign({{signals_.fd(), POLLIN, 0}, {-1, POLLIN, 0}, {button_ ? button_->fd() : -1, POLLIN, 0}});
 		if (show_ && show_->exec_status_fd() >= 0)
 			fds[1].fd = show_->exec_status_fd();
 		if (lock_source_)
@@ -260,8 +267,10 @@ int Supervisor::run()
 					break;
 			}
 		}
+		if (!done_ && fds[2].revents && button_)
+			read_button();
 		if (!done_ && lock_source_) {
-			lock_source_->handle_poll(std::span(fds).subspan(2, listener_fds - 2), Clock::now());
+			lock_source_->handle_poll(std::span(fds).subspan(3, listener_fds - 3), Clock::now());
 			check_lock_source();
 		}
 		listener_.output_ready(std::span(fds).subspan(listener_fds));
@@ -275,7 +284,8 @@ std::optional<TimePoint> Supervisor::next_deadline() const
 {
 	std::optional<TimePoint> earliest = listener_.next_deadline();
 	const std::optional<TimePoint> lock_deadline = lock_source_ ? lock_source_->next_deadline() : std::nullopt;
-	for (const auto &d : {kill_deadline_, restart_at_, lock_deadline})
+	const std::optional<TimePoint> button_deadline = button_ ? button_->next_deadline() : std::nullopt;
+	for (const auto &d : {kill_deadline_, restart_at_, lock_deadline, button_deadline})
 		if (d && (!earliest || *d < *earliest))
 			earliest = d;
 	return earliest;
@@ -284,7 +294,8 @@ std::optional<TimePoint> Supervisor::next_deadline() const
 void Supervisor::notify(ShowState state)
 {
 	state_ = state;
-	ShowEvent event{state, show_ ? show_->pid() : 0, restarts_, last_exit_, options_.restart_delay};
+	ShowEvent event{state, show_ ? show_->pid() : 0, restarts_, last_exit_, options_.restart_delay,
+			state == ShowState::stopping && button_stop_ && *button_stop_ != ButtonStop::exit};
 	listener_.show_changed(event);
 }
 
@@ -346,7 +357,7 @@ void Supervisor::handle_signal(const signalfd_siginfo &info)
 		spdlog::debug("show {}: SIG{} from the terminal", options_.show, signal_name(signo));
 		if (signo == SIGINT || signo == SIGQUIT || signo == SIGHUP) {
 			stop_requested_ = true;
-			if (state_ == ShowState::restart_wait) {
+			if (state_ == ShowState::restart_wait || state_ == ShowState::armed) {
 				finish(128 + signo);
 				return;
 			}
@@ -375,7 +386,7 @@ void Supervisor::request_stop(int signo)
 		spdlog::info("show {}: stopping on SIG{}", options_.show, signal_name(signo));
 	stop_requested_ = true;
 	stop_signal_ = signo;
-	if (state_ == ShowState::restart_wait) {
+	if (state_ == ShowState::restart_wait || state_ == ShowState::armed) {
 		finish(128 + signo);
 		return;
 	}
@@ -481,6 +492,35 @@ void Supervisor::after_show_ended()
 	const ExitStatus status = last_exit_.value_or(ExitStatus{});
 	const int code = status.as_exit_code();
 
+	// A stop the button asked for, and no signal's stop since.
+	if (button_stop_ && !stop_requested_) {
+		const ButtonStop what = *button_stop_;
+		button_stop_.reset();
+		switch (what) {
+		case ButtonStop::exit:
+			finish(to_int(ExitCode::button_stop));
+			return;
+		case ButtonStop::rearm:
+			arm();
+			return;
+		case ButtonStop::restart:
+			spdlog::info("show {}: starting it again (button)", options_.show);
+			++restarts_;
+			restart_show();
+			return;
+		}
+	}
+	button_stop_.reset();
+	// With a toggle button, a show that ended on its own and is not to be
+	// restarted waits for the next press, still holding the lock.
+	if (button_ && options_.button_action == ButtonAction::toggle && !stop_requested_ && !exec_failed_ &&
+	    (options_.restart == RestartPolicy::no ||
+	     (options_.restart == RestartPolicy::on_failure && status.success()))) {
+		spdlog::info("show {}: {}; armed again", options_.show, status.describe());
+		arm();
+		return;
+	}
+
 	if (stop_requested_ || exec_failed_ || options_.restart == RestartPolicy::no ||
 	    (options_.restart == RestartPolicy::on_failure && status.success())) {
 		finish(code);
@@ -500,6 +540,109 @@ void Supervisor::after_show_ended()
 		     status.describe());
 	restart_at_ = now + options_.restart_delay;
 	notify(ShowState::restart_wait);
+}
+
+void Supervisor::arm()
+{
+	spdlog::info("show {}: armed, press the button to start", options_.show);
+	notify(ShowState::armed);
+}
+
+void Supervisor::read_button()
+{
+	ButtonInput input;
+	try {
+		input = button_->readable(Clock::now());
+	} catch (const Error &e) {
+		// The button describes a wish, it does not guard the show: the
+		// guard goes on without it (signals and `showguard stop` still work).
+		spdlog::error("show {}: {}; the button is ignored from now on", options_.show, e.what());
+		button_ = nullptr;
+		return;
+	}
+	button_input(input);
+}
+
+void Supervisor::button_input(const ButtonInput &input)
+{
+	for (const ButtonEdge &edge : input.edges) {
+		spdlog::debug("show {}: button {}", options_.show, edge.pressed ? "pressed" : "released");
+		// A press counts on release; one that began while the show stopped
+		// is ignored even if it ends after the guard is armed again.
+		if (edge.pressed)
+			pressed_while_stopping_ = state_ == ShowState::stopping;
+	}
+	for (ButtonGesture gesture : input.gestures) {
+		if (done_)
+			return;
+		if (gesture == ButtonGesture::press && pressed_while_stopping_ && state_ != ShowState::stopping) {
+			spdlog::info("show {}: button pressed while the show stopped: ignored", options_.show);
+			continue;
+		}
+		button_gesture(gesture);
+	}
+}
+
+void Supervisor::button_gesture(ButtonGesture gesture)
+{
+	if (gesture == ButtonGesture::long_press) {
+		spdlog::info("show {}: button held {}: stopping for good", options_.show,
+			     format_duration(options_.button_hold));
+		button_stop(ButtonStop::exit);
+		return;
+	}
+	switch (options_.button_action) {
+	case ButtonAction::toggle:
+		if (state_ == ShowState::armed) {
+			spdlog::info("show {}: button pressed: starting the show", options_.show);
+			restart_show();
+		} else {
+			button_stop(ButtonStop::rearm);
+		}
+		return;
+	case ButtonAction::stop:
+		button_stop(ButtonStop::exit);
+		return;
+	case ButtonAction::restart:
+		button_stop(ButtonStop::restart);
+		return;
+	}
+}
+
+void Supervisor::button_stop(ButtonStop what)
+{
+	// A signal's stop is under way: it decides how the guard ends.
+	if (stop_requested_)
+		return;
+	if (state_ == ShowState::stopping) {
+		// A press while the show stops is ignored; a long press still ends the guard.
+		if (what == ButtonStop::exit && button_stop_)
+			button_stop_ = what;
+		else
+			spdlog::info("show {}: button pressed while the show stopped: ignored", options_.show);
+		return;
+	}
+	if (state_ == ShowState::armed || state_ == ShowState::restart_wait) {
+		restart_at_.reset();
+		if (what == ButtonStop::exit)
+			finish(to_int(ExitCode::button_stop));
+		else if (what == ButtonStop::rearm)
+			arm();
+		else
+			restart_show();
+		return;
+	}
+	spdlog::info("show {}: button pressed: stopping the show{}", options_.show,
+		     what == ButtonStop::exit ? "" : what == ButtonStop::rearm ? " (armed after)" : " to start it again");
+	button_stop_ = what;
+	// The usual graceful stop: SIGTERM, SIGKILL after the kill timeout, leftovers.
+	if (show_) {
+		(void)show_->signal(SIGTERM);
+		(void)show_->signal(SIGCONT);
+	}
+	if (!kill_deadline_ && !killed_)
+		kill_deadline_ = Clock::now() + options_.kill_timeout;
+	notify(ShowState::stopping);
 }
 
 void Supervisor::finish(int exit_code)
@@ -528,7 +671,11 @@ void Supervisor::deadline_reached(TimePoint now)
 		restart_times_.push_back(now);
 		restart_show();
 	}
-	listener_.on_deadline(now);
+	if (button_)
+		if (const auto d = button_->next_deadline(); d && *d <= now)
+			button_input(button_->deadline(now));
+	if (!done_)
+		listener_.on_deadline(now);
 }
 
 } // namespace showguard

@@ -152,6 +152,18 @@ void SystemdNotifier::show_changed(const ShowEvent &event)
 		return;
 	const std::string pid = std::to_string(event.show_pid);
 	switch (event.state) {
+	case ShowState::armed: {
+		// Armed is the service's ready state: the guard does what it is for.
+		std::string message = "STATUS=armed, press the button to start";
+		if (!ready_sent_) {
+			message = "READY=1\n" + message;
+			ready_sent_ = true;
+			if (watchdog_interval_)
+				next_ping_ = Clock::now() + *watchdog_interval_;
+		}
+		send(message);
+		break;
+	}
 	case ShowState::starting:
 		send("STATUS=starting " + show_ + " (pid " + pid + ")");
 		break;
@@ -173,7 +185,9 @@ void SystemdNotifier::show_changed(const ShowEvent &event)
 		     (event.last_exit ? event.last_exit->describe() : std::string("ended")));
 		break;
 	case ShowState::stopping:
-		send("STOPPING=1\nSTATUS=stopping " + show_ + (event.show_pid ? " (pid " + pid + ")" : ""));
+		// A button's stop that keeps the lock is no stop of the service.
+		send(std::string(event.stays ? "" : "STOPPING=1\n") + "STATUS=stopping " + show_ +
+		     (event.show_pid ? " (pid " + pid + ")" : ""));
 		break;
 	case ShowState::finished:
 		send("STOPPING=1\nSTATUS=" + show_ + " ended: " +

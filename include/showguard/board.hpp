@@ -22,6 +22,8 @@ namespace showguard {
 //   model           start of the device-tree model of such a board
 //                   ("Raspberry Pi 4 Model B"), to recognise the machine
 //   led-active-low  yes if the board's LED lights when the line is low
+//   button          its default show button, by line name (gpio:GPIO22);
+//                   optional: a board without one has no button by default
 // The name is the file's name without ".conf".
 struct BoardDefinition {
 	std::string name;
@@ -31,6 +33,7 @@ struct BoardDefinition {
 	LedSpec led;
 	std::string gpio_chip;
 	bool led_active_low = false;
+	std::optional<LedSpec> button;
 };
 
 // Parses a board file's text as if read from path. Throws Error(config)

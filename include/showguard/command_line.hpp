@@ -12,7 +12,7 @@
 
 namespace showguard {
 
-enum class Verb { run, help, version, status, stop, check_config, boards, led_test, led_reset };
+enum class Verb { run, help, version, status, stop, check_config, boards, led_test, led_reset, button_test };
 
 // Output formats of `showguard status`.
 enum class StatusFormat { table, json, prometheus };

@@ -18,6 +18,7 @@ enum class ExitCode : int {
 	busy = 75,            // EX_TEMPFAIL: show busy (default of --conflict-exit-code)
 	no_permission = 77,   // EX_NOPERM: not allowed to act on that show
 	config = 78,          // EX_CONFIG: configuration error
+	button_stop = 80,     // the show button stopped the show (--button-action stop, a long press)
 	cannot_execute = 126, // the show's program exists but cannot be executed
 	not_found = 127,      // the show's program does not exist
 	signal_base = 128,    // the show died of signal N: 128 + N

@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "showguard/button.hpp"
 #include "showguard/duration.hpp"
 
 namespace showguard {
@@ -46,6 +47,12 @@ struct GuardOptions {
 	bool led_required = false;          // an LED that cannot be driven stops the show (69)
 	std::string board;                  // --board NAME: boards/NAME.conf
 	std::filesystem::path board_file;   // --board-file PATH; wins over board
+	// The show button (show_button.hpp): --button SPEC; empty: the board's, else none.
+	std::string button;
+	bool button_active_high = false; // default: active-low, wired to ground with a pull-up
+	ButtonAction button_action = ButtonAction::toggle;
+	Duration button_hold = default_button_hold; // a press this long: stop and exit
+	bool button_required = false;    // a button line that cannot be requested stops the guard (69)
 	// The lock backend; for etcd, the cluster and the lease (see check_lock_backend()).
 	LockBackend lock_backend = LockBackend::local;
 	std::vector<std::string> etcd_endpoints; // URLs

@@ -16,6 +16,7 @@ enum class LedPattern {
 	starting,   // fast blink: the lock is held, the show is being started
 	restarting, // slow blink: waiting out --restart-delay
 	stopping,   // short flashes: the show was asked to stop
+	armed,      // a blip every 2 s: the lock is held, waiting for the show button
 };
 
 [[nodiscard]] const char *to_string(LedPattern pattern) noexcept;

@@ -13,6 +13,7 @@
 #include <poll.h>
 
 #include "showguard/guard_options.hpp"
+#include "showguard/show_button.hpp"
 #include "showguard/show_process.hpp"
 #include "showguard/signals.hpp"
 
@@ -23,6 +24,7 @@ using TimePoint = Clock::time_point;
 
 // Where the guarded show stands, as reported to listeners.
 enum class ShowState {
+	armed,        // lock held, waiting for a press of the show button to start
 	starting,     // lock held, show forked, not yet exec'd
 	running,      // the show's program runs
 	stopping,     // the show was asked to stop and has not yet exited
@@ -38,6 +40,7 @@ struct ShowEvent {
 	unsigned restarts = 0;              // restarts so far
 	std::optional<ExitStatus> last_exit; // how the last run ended
 	Duration restart_delay{0};          // in restart_wait
+	bool stays = false;                 // stopping: the guard keeps the lock (button toggle, restart)
 };
 
 // Told of every change of the show's state: the status LED, the status
@@ -95,8 +98,10 @@ public:
 // its children and are waited for before the lock is given up.
 class Supervisor {
 public:
+	// button: the show button, if any; with --button-action toggle the
+	// show waits armed until it is pressed.
 	Supervisor(const GuardOptions &options, LaunchSpec spec, SignalFd &signals, ShowListener &listener,
-		   LoopSource *lock_source = nullptr);
+		   LoopSource *lock_source = nullptr, ShowButton *button = nullptr);
 
 	// Supervises until the show has ended for good and every process it
 	// started is gone. Returns the guard's exit status.
@@ -116,6 +121,13 @@ private:
 	// The show has ended for good: run() returns exit_code.
 	void finish(int exit_code);
 	void deadline_reached(TimePoint now);
+	// What the show button asks for once the show has stopped.
+	enum class ButtonStop { rearm, restart, exit };
+	void arm();
+	void read_button();
+	void button_input(const ButtonInput &input);
+	void button_gesture(ButtonGesture gesture);
+	void button_stop(ButtonStop what);
 	void notify(ShowState state);
 	[[nodiscard]] std::optional<TimePoint> next_deadline() const;
 
@@ -124,6 +136,9 @@ private:
 	SignalFd &signals_;
 	ShowListener &listener_;
 	LoopSource *lock_source_;
+	ShowButton *button_;
+	std::optional<ButtonStop> button_stop_; // a stop the button asked for is under way
+	bool pressed_while_stopping_ = false;   // the press under way began while the show stopped
 	std::optional<int> lock_lost_exit_; // the lock source asked for a stop
 
 	std::optional<ShowProcess> show_;

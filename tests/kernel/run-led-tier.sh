@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Builds showguard against each libgpiod generation and runs led-tier.sh, the status
-# LED's real-kernel test, in the gpio-sim VM for each build.
+# LED's real-kernel test, and button-tier.sh, the show button's, in the gpio-sim VM for
+# each build.
 #
 #   usage: run-led-tier.sh [--arch amd64|arm64] [--gpiod 1|2|both] [--build-root DIR]
 #                          [--suite bookworm|trixie] [more run-vm.sh options]
@@ -16,7 +17,7 @@
 # --build-dir GEN=DIR  use the existing build DIR (configured for ARCH and libgpiod GEN.x,
 #               e.g. 1=build, 2=build-gpiod2, 1=build-arm64) instead of building one;
 #               its showguard is brought up to date under the build lock (repeatable)
-# The guest gets libgpiod's gpioinfo and util-linux's flock for independent checks (the
+# The guest gets libgpiod's gpioinfo and gpiomon and util-linux's flock for independent checks (the
 # host's for amd64; the arm64 packages, unpacked into the cache, for arm64).
 # Exit status: 0 if every run passed, else the first failing run's run-vm.sh status.
 set -euo pipefail
@@ -59,14 +60,15 @@ cmake_args=(-G Ninja -DSHOWGUARD_WARNINGS_AS_ERRORS=ON -DSHOWGUARD_BUILD_TESTS=O
 extra_args=()
 if [[ "$arch" == "$HOST_ARCH" ]]; then
     apt_install gpiod util-linux cmake ninja-build g++
-    extra_args+=(--extra /usr/bin/gpioinfo --extra "$(command -v flock)")
+    extra_args+=(--extra /usr/bin/gpioinfo --extra /usr/bin/gpiomon --extra "$(command -v flock)")
 else
     [[ "$arch" == arm64 ]] || die "cross builds are set up for arm64 only"
     command -v aarch64-linux-gnu-g++ >/dev/null ||
         die "no arm64 cross compiler: run scripts/install-cross-deps.sh first"
     cmake_args+=(--toolchain "$SOURCE_DIR/toolchain/aarch64-linux-gnu.cmake")
     tools="$(unpacked_packages arm64 gpiod libgpiod2 util-linux)"
-    extra_args+=(--extra "$tools/usr/bin/gpioinfo" --extra "$tools/usr/bin/flock" --lib-root "$tools")
+    extra_args+=(--extra "$tools/usr/bin/gpioinfo" --extra "$tools/usr/bin/gpiomon" --extra "$tools/usr/bin/flock"
+                 --lib-root "$tools")
 fi
 
 # build GENERATION: configures and builds (or brings a given build up to date); prints
@@ -113,12 +115,14 @@ status=0
 summary=()
 for gen in "${generations[@]}"; do
     binary="$(build "$gen")"
-    log "running led-tier.sh for $arch, libgpiod $gen.x, $suite kernel"
-    rc=0
-    "$SCRIPT_DIR/run-vm.sh" --arch "$arch" --binary "$binary" --script "$SCRIPT_DIR/led-tier.sh" \
-        "${extra_args[@]}" --timeout 300 ${vm_args[@]+"${vm_args[@]}"} || rc=$?
-    summary+=("$arch libgpiod $gen.x, $suite kernel: $([[ $rc -eq 0 ]] && echo PASS || echo "FAIL ($rc)")")
-    if ((rc != 0 && status == 0)); then status=$rc; fi
+    for tier in led-tier button-tier; do
+        log "running $tier.sh for $arch, libgpiod $gen.x, $suite kernel"
+        rc=0
+        "$SCRIPT_DIR/run-vm.sh" --arch "$arch" --binary "$binary" --script "$SCRIPT_DIR/$tier.sh" \
+            "${extra_args[@]}" --timeout 300 ${vm_args[@]+"${vm_args[@]}"} || rc=$?
+        summary+=("$tier $arch libgpiod $gen.x, $suite kernel: $([[ $rc -eq 0 ]] && echo PASS || echo "FAIL ($rc)")")
+        if ((rc != 0 && status == 0)); then status=$rc; fi
+    done
 done
 for line in "${summary[@]}"; do log "$line"; done
 exit "$status"

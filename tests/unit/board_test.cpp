@@ -76,8 +76,8 @@ TEST(Board, ErrorsNameFileAndLine)
 {
 	const std::string ok = "description = d\nled = gpio:GPIO17\n";
 	EXPECT_EQ(board_error(ok + "colour = red\n"),
-		  "/b/x.conf:3: unknown key 'colour'; a board file knows description, model, led, gpio-chip and "
-		  "led-active-low");
+		  "/b/x.conf:3: unknown key 'colour'; a board file knows description, model, led, gpio-chip, "
+		  "led-active-low and button");
 	EXPECT_EQ(board_error(ok + "led = gpio:GPIO27\n"), "/b/x.conf:3: duplicate key 'led' (first set at /b/x.conf:2)");
 	EXPECT_EQ(board_error("description = d\nled = GPIO17\n"),
 		  std::string("/b/x.conf:2: invalid value 'GPIO17' for led; ") + led_spec_forms);
