@@ -48,10 +48,15 @@ std::optional<ButtonEdge> ButtonDebouncer::edge(const ButtonEdge &e) noexcept
 	return std::nullopt;
 }
 
-std::optional<ButtonEdge> ButtonDebouncer::advance(ButtonTime now) noexcept
+std::optional<ButtonEdge> ButtonDebouncer::advance(ButtonTime now, std::optional<bool> level_now) noexcept
 {
 	if (!settle_at_ || now < *settle_at_)
 		return std::nullopt;
+	if (level_now && *level_now != raw_) {
+		raw_ = *level_now;
+		settle_at_ = now + period_;
+		return std::nullopt;
+	}
 	const ButtonTime at = *settle_at_;
 	settle_at_.reset();
 	if (raw_ == stable_)

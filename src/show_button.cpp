@@ -82,7 +82,15 @@ std::optional<ButtonTime> ShowButton::next_deadline() const
 ButtonInput ShowButton::deadline(ButtonTime now)
 {
 	ButtonInput input;
-	if (auto s = debouncer_.advance(now))
+	std::optional<bool> level;
+	if (debouncer_.due(now)) {
+		try {
+			level = line_->pressed();
+		} catch (const Error &) {
+			// The next read of the edges names what went wrong.
+		}
+	}
+	if (auto s = debouncer_.advance(now, level))
 		settled(*s, input);
 	if (auto g = gestures_.advance(now))
 		input.gestures.push_back(*g);

@@ -62,7 +62,17 @@ public:
 	// When the pending level settles, if an edge is pending.
 	[[nodiscard]] std::optional<ButtonTime> next_deadline() const noexcept { return settle_at_; }
 	// The settled change at its deadline, if the level really changed.
-	[[nodiscard]] std::optional<ButtonEdge> advance(ButtonTime now) noexcept;
+	// level_now, the line's level read at now, catches an edge that the
+	// kernel has timestamped but not yet delivered (its IRQ thread runs late
+	// on a loaded machine): a level that disagrees with the last edge seen
+	// is a change in flight, and the wait for it to hold starts again.
+	[[nodiscard]] std::optional<ButtonEdge> advance(ButtonTime now,
+							std::optional<bool> level_now = std::nullopt) noexcept;
+	// Whether a level read now would be asked for: a change is due to settle.
+	[[nodiscard]] bool due(ButtonTime now) const noexcept
+	{
+		return period_.count() > 0 && settle_at_ && now >= *settle_at_;
+	}
 	[[nodiscard]] bool pressed() const noexcept { return stable_; }
 
 private:
