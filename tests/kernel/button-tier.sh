@@ -21,10 +21,6 @@ check "gpio-sim chip with GPIO17 (LED) and GPIO22 (button) goes live" sim_chip_c
 PULL="$SIM_SYSFS/sim_gpio1/pull"
 BUTTON=gpio:GPIO22
 
-line_info() {
-    gpioinfo "$SIM_CHIP" 2>&1 | grep "line *$1:"
-}
-
 # The button, as a person's finger: the line low while pressed.
 down() { echo pull-down >"$PULL"; }
 up() { echo pull-up >"$PULL"; }
@@ -55,40 +51,6 @@ lock_free() {
     ! grep -Eq "FLOCK .*:$_ino " /proc/locks
 }
 
-wait_state() {
-    _tries=200
-    until grep -q "^state=$2\$" "$LOCKS/$1.state" 2>/dev/null &&
-          grep -q "^guard_pid=$3\$" "$LOCKS/$1.state" 2>/dev/null; do
-        _tries=$((_tries - 1))
-        [ "$_tries" -gt 0 ] || return 1
-        sleep 0.05
-    done
-}
-
-# sample LINE SECONDS: "LIT DARK CHANGES" over SECONDS s, in centiseconds of /proc/uptime
-# (as in led-tier.sh).
-now_cs() {
-    read -r _up _ </proc/uptime
-    _now="${_up%.*}${_up#*.}"
-    while [ "${_now#0}" != "$_now" ]; do _now="${_now#0}"; done
-}
-sample() {
-    _file="$SIM_SYSFS/sim_gpio$1/value"
-    now_cs
-    _end=$((_now + $2 * 100))
-    _lit=0 _dark=0 _changes=0 _last="" _at=$_now
-    while [ "$_now" -lt "$_end" ]; do
-        read -r _v <"$_file"
-        now_cs
-        if [ -n "$_last" ]; then
-            if [ "$_last" = 1 ]; then _lit=$((_lit + _now - _at)); else _dark=$((_dark + _now - _at)); fi
-            [ "$_v" != "$_last" ] && _changes=$((_changes + 1))
-        fi
-        _last="$_v" _at=$_now
-        sleep 0.01
-    done
-    echo "$_lit $_dark $_changes"
-}
 # The armed blip: lit briefly (some, but under a quarter of the time), changing.
 armed_pattern() {
     set -- $(sample 0 5)

@@ -13,53 +13,8 @@
 diag "kernel $(uname -r) on $(uname -m); $("$SHOWGUARD" --version)"
 LOCKS=/run/showguard
 
-# Line I's gpioinfo row: 'line 0: "GPIO17" "showguard:a" output active-high [used]'.
-line_info() {
-    gpioinfo "$SIM_CHIP" 2>&1 | grep "line *$1:"
-}
-
 lock_free() {
     flock -n "$LOCKS/$1.lock" true
-}
-
-# sample LINE SECONDS: reads the line's value for SECONDS+1 s and prints "LIT DARK CHANGES":
-# the time it was seen lit and dark, in centiseconds of the guest kernel's clock
-# (/proc/uptime; each value counts until the next look, so a sampler slowed down by a
-# loaded host weighs time, not looks), and the changes seen. The shell's own `read`, no
-# fork per sample, so that even a slow emulated CPU does not miss a 100 ms flash.
-now_cs() { # sets _now
-    read -r _up _ </proc/uptime
-    _now="${_up%.*}${_up#*.}"
-    while [ "${_now#0}" != "$_now" ]; do _now="${_now#0}"; done
-}
-sample() {
-    _file="$SIM_SYSFS/sim_gpio$1/value"
-    now_cs
-    _end=$((_now + $2 * 100 + 100))
-    _lit=0 _dark=0 _changes=0 _last="" _at=$_now
-    while [ "$_now" -lt "$_end" ]; do
-        read -r _v <"$_file"
-        now_cs
-        if [ -n "$_last" ]; then
-            if [ "$_last" = 1 ]; then _lit=$((_lit + _now - _at)); else _dark=$((_dark + _now - _at)); fi
-            [ "$_v" != "$_last" ] && _changes=$((_changes + 1))
-        fi
-        _last="$_v" _at=$_now
-        sleep 0.01
-    done
-    echo "$_lit $_dark $_changes"
-}
-
-# Waits until the state record of guard PID says STATE (the guard rewrites it on every
-# change; a SIGKILLed guard leaves its last one behind, hence the pid).
-wait_state() {
-    _tries=200
-    until grep -q "^state=$2\$" "$LOCKS/$1.state" 2>/dev/null &&
-          grep -q "^guard_pid=$3\$" "$LOCKS/$1.state" 2>/dev/null; do
-        _tries=$((_tries - 1))
-        [ "$_tries" -gt 0 ] || return 1
-        sleep 0.05
-    done
 }
 
 ge() { [ "$1" -ge "$2" ]; }
@@ -73,7 +28,7 @@ diag "GPIO17 is $SIM_CHIP line 0 ($SIM_DEV)"
 # fifth lit) come to about 2.2 s lit and 15 changes in the 5 s sampled.
 "$SHOWGUARD" led-test --led gpio:GPIO17 --step 1s >/tmp/led-test.out 2>&1 &
 LED_TEST=$!
-set -- $(sample 0 4)
+set -- $(sample 0 5)
 wait "$LED_TEST"
 expect_eq "led-test drives GPIO17 and exits 0" 0 "$?"
 out="$(cat /tmp/led-test.out)"
@@ -109,7 +64,7 @@ guard_a=$!
 check "show a runs" wait_state a running "$guard_a"
 expect_sim_value "GPIO17 is lit while show a holds its lock" 0 1
 expect_contains "gpioinfo names the consumer showguard:a" '"showguard:a" output' "$(line_info 0)"
-expect_eq "steady while the show runs (no toggles in 1+ s)" "0" "$(sample 0 1 | cut -d' ' -f3)"
+expect_eq "steady while the show runs (no toggles in 1+ s)" "0" "$(sample 0 2 | cut -d' ' -f3)"
 
 out="$("$SHOWGUARD" led-test --led gpio:GPIO17 2>&1)"
 expect_eq "led-test of the held line exits 69" 69 "$?"
@@ -177,7 +132,7 @@ expect_contains "released after the show failed" "unused" "$(line_info 0)"
 guard=$!
 check "the show waits out its restart delay" wait_state a restarting "$guard"
 # shellcheck disable=SC2046 # three numbers, split on purpose
-set -- $(sample 0 2)
+set -- $(sample 0 3)
 diag "restart delay: lit $1 cs, dark $2 cs, $3 changes in 3 s"
 # 500 ms on, 500 ms off: about 6 changes, half the time each; the fast blink (100 ms)
 # would change about 30 times.
@@ -198,7 +153,7 @@ expect_sim_value "lit while it runs" 0 1
 kill -TERM "$guard"
 check "the guard is stopping it" wait_state a stopping "$guard"
 # shellcheck disable=SC2046 # three numbers, split on purpose
-set -- $(sample 0 3)
+set -- $(sample 0 4)
 diag "stopping: lit $1 cs, dark $2 cs, $3 changes in 4 s"
 # 200 ms lit in every second: dark four times as long as lit, about 8 changes.
 check "short flashes while stopping: it flashes" ge "$3" 2

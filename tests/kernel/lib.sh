@@ -212,3 +212,50 @@ expect_sim_value() {
         echo "#   sim_gpio$2 expected $3, reads '$(sim_value "$2" "${5:-}" 2>&1)' after ${4:-5} s"
     fi
 }
+
+# --- observing the line and the guard ------------------------------------------------------
+
+# Line I's gpioinfo row: 'line 0: "GPIO17" "showguard:a" output active-high [used]'.
+line_info() {
+    gpioinfo "$SIM_CHIP" 2>&1 | grep "line *$1:"
+}
+
+# sample LINE SECONDS: reads the line's value for SECONDS s and prints "LIT DARK CHANGES":
+# the time it was seen lit and dark, in centiseconds of the guest kernel's clock
+# (/proc/uptime; each value counts until the next look, so a sampler slowed down by a
+# loaded host weighs time, not looks), and the changes seen. The shell's own `read`, no
+# fork per sample, so that even a slow emulated CPU does not miss a 100 ms flash.
+now_cs() { # sets _now
+    read -r _up _ </proc/uptime
+    _now="${_up%.*}${_up#*.}"
+    while [ "${_now#0}" != "$_now" ]; do _now="${_now#0}"; done
+}
+sample() {
+    _file="$SIM_SYSFS/sim_gpio$1/value"
+    now_cs
+    _end=$((_now + $2 * 100))
+    _lit=0 _dark=0 _changes=0 _last="" _at=$_now
+    while [ "$_now" -lt "$_end" ]; do
+        read -r _v <"$_file"
+        now_cs
+        if [ -n "$_last" ]; then
+            if [ "$_last" = 1 ]; then _lit=$((_lit + _now - _at)); else _dark=$((_dark + _now - _at)); fi
+            [ "$_v" != "$_last" ] && _changes=$((_changes + 1))
+        fi
+        _last="$_v" _at=$_now
+        sleep 0.01
+    done
+    echo "$_lit $_dark $_changes"
+}
+
+# Waits until the state record of guard PID says STATE (the guard rewrites it on every
+# change; a SIGKILLed guard leaves its last one behind, hence the pid).
+wait_state() {
+    _tries=200
+    until grep -q "^state=$2\$" "$LOCKS/$1.state" 2>/dev/null &&
+          grep -q "^guard_pid=$3\$" "$LOCKS/$1.state" 2>/dev/null; do
+        _tries=$((_tries - 1))
+        [ "$_tries" -gt 0 ] || return 1
+        sleep 0.05
+    done
+}
