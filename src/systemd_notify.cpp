@@ -146,24 +146,27 @@ void SystemdNotifier::output_ready(std::span<const pollfd> fds)
 			drain();
 }
 
+void SystemdNotifier::send_ready(std::string message)
+{
+	if (!ready_sent_) {
+		message = "READY=1\n" + message;
+		ready_sent_ = true;
+		if (watchdog_interval_)
+			next_ping_ = Clock::now() + *watchdog_interval_;
+	}
+	send(message);
+}
+
 void SystemdNotifier::show_changed(const ShowEvent &event)
 {
 	if (!fd_)
 		return;
 	const std::string pid = std::to_string(event.show_pid);
 	switch (event.state) {
-	case ShowState::armed: {
+	case ShowState::armed:
 		// Armed is the service's ready state: the guard does what it is for.
-		std::string message = "STATUS=armed, press the button to start";
-		if (!ready_sent_) {
-			message = "READY=1\n" + message;
-			ready_sent_ = true;
-			if (watchdog_interval_)
-				next_ping_ = Clock::now() + *watchdog_interval_;
-		}
-		send(message);
+		send_ready("STATUS=armed, press the button to start");
 		break;
-	}
 	case ShowState::starting:
 		send("STATUS=starting " + show_ + " (pid " + pid + ")");
 		break;
@@ -171,13 +174,7 @@ void SystemdNotifier::show_changed(const ShowEvent &event)
 		std::string message = "STATUS=running " + show_ + " (pid " + pid + ")";
 		if (event.restarts)
 			message += ", " + std::to_string(event.restarts) + " restart(s)";
-		if (!ready_sent_) {
-			message = "READY=1\n" + message;
-			ready_sent_ = true;
-			if (watchdog_interval_)
-				next_ping_ = Clock::now() + *watchdog_interval_;
-		}
-		send(message);
+		send_ready(std::move(message));
 		break;
 	}
 	case ShowState::restart_wait:

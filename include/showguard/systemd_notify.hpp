@@ -44,6 +44,9 @@ public:
 
 private:
 	[[nodiscard]] std::pair<sockaddr_un, socklen_t> socket_address() const noexcept;
+	// Sends message, with READY=1 before it the first time the service is
+	// ready (armed or running); the watchdog's pings start then.
+	void send_ready(std::string message);
 	bool transmit(const std::string &message) noexcept;
 	void drain() noexcept;
 
