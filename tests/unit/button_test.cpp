@@ -15,7 +15,10 @@
 #include "showguard/error.hpp"
 #include "showguard/settings.hpp"
 
+#include "command_line_helpers.hpp"
+
 using namespace showguard;
+using namespace showguard::unit_test;
 using namespace std::chrono_literals;
 
 namespace {
@@ -44,17 +47,11 @@ std::vector<ButtonEdge> settle(Duration period, const std::vector<ButtonEdge> &r
 	return out;
 }
 
-CommandLine parse(std::vector<const char *> args)
-{
-	args.insert(args.begin(), "showguard");
-	return parse_command_line(static_cast<int>(args.size()), args.data());
-}
-
+// The guard's options for a show that runs true.
 GuardOptions guard(std::vector<const char *> args)
 {
-	args.insert(args.begin(), {"--config", "/dev/null", "--config-dir", "/nonexistent"});
 	args.insert(args.end(), {"--", "true"});
-	return load_guard_options(parse(std::move(args)));
+	return guard_options(std::move(args));
 }
 
 Error error_of(std::vector<const char *> args)

@@ -6,22 +6,18 @@
 #include "showguard/command_line.hpp"
 #include "showguard/error.hpp"
 
+#include "command_line_helpers.hpp"
+
 using namespace showguard;
+using namespace showguard::unit_test;
 using namespace std::chrono_literals;
 
 namespace {
 
-CommandLine parse(std::vector<const char *> args)
-{
-	args.insert(args.begin(), "showguard");
-	return parse_command_line(static_cast<int>(args.size()), args.data());
-}
-
 // The guard's options from a command line alone: no config files.
 GuardOptions guard(std::vector<const char *> args)
 {
-	args.insert(args.begin(), {"--config", "/dev/null", "--config-dir", "/nonexistent"});
-	return load_guard_options(parse(std::move(args)));
+	return guard_options(std::move(args));
 }
 
 ExitCode failure_of(std::vector<const char *> args, std::string *message = nullptr)

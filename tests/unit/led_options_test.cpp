@@ -12,21 +12,18 @@
 #include "showguard/error.hpp"
 #include "showguard/led_setup.hpp"
 
+#include "command_line_helpers.hpp"
+
 using namespace showguard;
+using namespace showguard::unit_test;
 
 namespace {
 
-CommandLine parse(std::vector<const char *> args)
-{
-	args.insert(args.begin(), "showguard");
-	return parse_command_line(static_cast<int>(args.size()), args.data());
-}
-
+// The guard's options for a show that runs true.
 GuardOptions guard(std::vector<const char *> args)
 {
-	args.insert(args.begin(), {"--config", "/dev/null", "--config-dir", "/nonexistent"});
 	args.insert(args.end(), {"--", "true"});
-	return load_guard_options(parse(std::move(args)));
+	return guard_options(std::move(args));
 }
 
 std::string usage_error(std::vector<const char *> args)
