@@ -69,15 +69,20 @@ std::unique_ptr<LedDriver> open_led(const LedSetup &setup, const std::string &co
 	return nullptr;
 }
 
+void device_unavailable(const LedUnavailable &e, bool required, const std::string &show)
+{
+	if (required)
+		throw LedUnavailable("show " + show + ": required " + e.what());
+	spdlog::warn("show {}: {}; the show runs without it", show, e.what());
+}
+
 std::unique_ptr<StatusLed> open_status_led(const LedSetup &setup, const std::string &show)
 {
 	std::unique_ptr<LedDriver> driver;
 	try {
 		driver = open_led(setup, show);
 	} catch (const LedUnavailable &e) {
-		if (setup.required)
-			throw LedUnavailable("show " + show + ": required " + e.what());
-		spdlog::warn("show {}: {}; the show runs without it", show, e.what());
+		device_unavailable(e, setup.required, show);
 		return nullptr;
 	}
 	if (!driver)

@@ -133,9 +133,7 @@ std::unique_ptr<ShowButton> open_show_button(const ButtonSetup &setup, const std
 	try {
 		line = open_button_line(setup, show);
 	} catch (const LedUnavailable &e) {
-		if (setup.required)
-			throw LedUnavailable("show " + show + ": required " + e.what());
-		spdlog::warn("show {}: {}; the show runs without it", show, e.what());
+		device_unavailable(e, setup.required, show);
 		return nullptr;
 	}
 	spdlog::info("show {}: button {} ({}, {}), action {}", show, line->describe(),

@@ -45,6 +45,11 @@ struct LedSetup {
 // with --led-required the LedUnavailable error (exit 69).
 [[nodiscard]] std::unique_ptr<StatusLed> open_status_led(const LedSetup &setup, const std::string &show);
 
+// A front-panel device (the LED, the button) that cannot be used: with
+// required, the error for the show (exit 69); else a warning, and the show
+// runs without it.
+void device_unavailable(const LedUnavailable &e, bool required, const std::string &show);
+
 // What led-test reports before it drives anything: the chip, line and its
 // consumer, the LED-class device's attributes. Throws LedUnavailable when
 // there is nothing to find.
