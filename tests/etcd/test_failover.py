@@ -529,18 +529,22 @@ def refusals(tmp, cluster):
         with open(os.path.join(s.dir, "conf", "showguard.conf"), "w") as f:
             f.write(f"lock-backend = etcd\netcd-endpoints = {a.proxy.urls[0]}\nlease-ttl = 3s\n")
         show_file = os.path.join(s.dir, "conf", "shows", "stage.conf")
+
+        def check_config():
+            conf = os.path.join(s.dir, "conf")
+            return subprocess.run([SHOWGUARD, "check-config", "--config", os.path.join(conf, "showguard.conf"),
+                                   "--config-dir", conf], capture_output=True, text=True)
+
         with open(show_file, "w") as f:
             f.write("command = /bin/true\nkill-timeout = 2s\netcd-cacert = /nonexistent/ca.pem\n")
-        out = subprocess.run([SHOWGUARD, "check-config", "--config", os.path.join(s.dir, "conf", "showguard.conf"),
-                              "--config-dir", os.path.join(s.dir, "conf")], capture_output=True, text=True)
+        out = check_config()
         assert out.returncode == 1, (out.returncode, out.stdout)
         assert f"{show_file}:2: kill-timeout and lease-ttl" in out.stdout, out.stdout
         assert f"{show_file}:3: cannot read etcd-cacert" in out.stdout, out.stdout
         # A TTL too short to ride out a leader election: a warning, exit 0.
         with open(show_file, "w") as f:
             f.write("command = /bin/true\nlease-ttl = 5s\n")
-        out = subprocess.run([SHOWGUARD, "check-config", "--config", os.path.join(s.dir, "conf", "showguard.conf"),
-                              "--config-dir", os.path.join(s.dir, "conf")], capture_output=True, text=True)
+        out = check_config()
         assert out.returncode == 0, (out.returncode, out.stdout)
         assert f"{show_file}:2: warning: lease-ttl: a lease TTL of 5s" in out.stdout, out.stdout
         assert "use a lease TTL of at least 7s" in out.stdout, out.stdout
