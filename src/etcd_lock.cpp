@@ -402,19 +402,27 @@ EtcdClient::Response ask(EtcdClient &client, const std::string &path, std::strin
 	return *answer;
 }
 
+// The keys under prefix, or an error (exit 69) that names what could not be
+// read and why.
+Range read_range(EtcdClient &client, const std::string &prefix, Duration timeout, const std::string &what)
+{
+	const EtcdClient::Response answer = ask(client, "/v3/kv/range", range_request(prefix), timeout);
+	auto range = answer.ok ? parse_range(answer.body) : std::nullopt;
+	if (!range)
+		throw Error(ExitCode::unavailable,
+			    "cannot " + what + ": " + (answer.ok ? error_message(answer.body) : answer.error));
+	return std::move(*range);
+}
+
 } // namespace
 
 std::vector<std::string> revoke_dead_guards(const EtcdConnection &connection, const std::string &show)
 {
 	EtcdClient client(connection);
-	const EtcdClient::Response answer = ask(client, "/v3/kv/range", range_request(lock_prefix(show)), 2s);
-	const auto range = answer.ok ? parse_range(answer.body) : std::nullopt;
-	if (!range)
-		throw Error(ExitCode::unavailable, "cannot read the etcd lock " + lock_prefix(show) + ": " +
-							   (answer.ok ? error_message(answer.body) : answer.error));
+	const Range range = read_range(client, lock_prefix(show), 2s, "read the etcd lock " + lock_prefix(show));
 	const std::string host = host_name();
 	std::vector<std::string> revoked;
-	for (const KeyValue &kv : range->kvs) {
+	for (const KeyValue &kv : range.kvs) {
 		const auto holder = parse_holder(kv.value);
 		// Only what this controller created for this show, the key bound
 		// to the lease it names, its guard gone (a pid reused since only
@@ -436,14 +444,9 @@ std::vector<std::string> revoke_dead_guards(const EtcdConnection &connection, co
 std::vector<EtcdLockEntry> list_etcd_locks(const EtcdConnection &connection)
 {
 	EtcdClient client(connection);
-	const std::optional<EtcdClient::Response> answer =
-		ask(client, "/v3/kv/range", range_request(std::string(lock_root)), 3s);
-	const auto range = answer->ok ? parse_range(answer->body) : std::nullopt;
-	if (!range)
-		throw Error(ExitCode::unavailable,
-			    "cannot list the etcd locks: " + (answer->ok ? error_message(answer->body) : answer->error));
+	const Range range = read_range(client, std::string(lock_root), 3s, "list the etcd locks");
 	std::map<std::string, EtcdLockEntry> shows;
-	for (const auto &kv : range->kvs) { // oldest first: the first of a show holds it
+	for (const auto &kv : range.kvs) { // oldest first: the first of a show holds it
 		const std::string show = show_of_key(kv.key);
 		if (show.empty())
 			continue;
