@@ -357,7 +357,7 @@ void Supervisor::handle_signal(const signalfd_siginfo &info)
 		spdlog::debug("show {}: SIG{} from the terminal", options_.show, signal_name(signo));
 		if (signo == SIGINT || signo == SIGQUIT || signo == SIGHUP) {
 			stop_requested_ = true;
-			if (state_ == ShowState::restart_wait || state_ == ShowState::armed) {
+			if (between_runs()) {
 				finish(128 + signo);
 				return;
 			}
@@ -386,12 +386,11 @@ void Supervisor::request_stop(int signo)
 		spdlog::info("show {}: stopping on SIG{}", options_.show, signal_name(signo));
 	stop_requested_ = true;
 	stop_signal_ = signo;
-	if (state_ == ShowState::restart_wait || state_ == ShowState::armed) {
+	if (between_runs()) {
 		finish(128 + signo);
 		return;
 	}
-	if (!kill_deadline_ && !killed_)
-		kill_deadline_ = Clock::now() + options_.kill_timeout;
+	start_kill_timeout();
 	if (show_ && state_ != ShowState::stopping)
 		notify(ShowState::stopping);
 }
@@ -407,10 +406,7 @@ void Supervisor::check_lock_source()
 	if (reason.empty())
 		return;
 	lock_lost_exit_ = lock_source_->stop_exit_code();
-	if (show_) {
-		(void)show_->signal(SIGTERM);
-		(void)show_->signal(SIGCONT);
-	}
+	terminate_show();
 	spdlog::error("show {}: stopping the show: {}", options_.show, reason);
 	stop_requested_ = true; // logged above, not as "stopping on SIGTERM"
 	request_stop(SIGTERM);
@@ -472,8 +468,7 @@ void Supervisor::sweep_leftovers()
 	if (leftovers == 0)
 		return; // its exit is another SIGCHLD, another sweep
 	const bool first_sweep = !kill_deadline_ && !killed_;
-	if (first_sweep)
-		kill_deadline_ = Clock::now() + options_.kill_timeout;
+	start_kill_timeout();
 	for (pid_t pid : children) {
 		if (pid == keeper_pid_)
 			continue;
@@ -514,15 +509,13 @@ void Supervisor::after_show_ended()
 	// With a toggle button, a show that ended on its own and is not to be
 	// restarted waits for the next press, still holding the lock.
 	if (button_ && options_.button_action == ButtonAction::toggle && !stop_requested_ && !exec_failed_ &&
-	    (options_.restart == RestartPolicy::no ||
-	     (options_.restart == RestartPolicy::on_failure && status.success()))) {
+	    !restart_wanted(status)) {
 		spdlog::info("show {}: {}; armed again", options_.show, status.describe());
 		arm();
 		return;
 	}
 
-	if (stop_requested_ || exec_failed_ || options_.restart == RestartPolicy::no ||
-	    (options_.restart == RestartPolicy::on_failure && status.success())) {
+	if (stop_requested_ || exec_failed_ || !restart_wanted(status)) {
 		finish(code);
 		return;
 	}
@@ -540,6 +533,26 @@ void Supervisor::after_show_ended()
 		     status.describe());
 	restart_at_ = now + options_.restart_delay;
 	notify(ShowState::restart_wait);
+}
+
+bool Supervisor::restart_wanted(const ExitStatus &status) const noexcept
+{
+	return options_.restart == RestartPolicy::always ||
+	       (options_.restart == RestartPolicy::on_failure && !status.success());
+}
+
+void Supervisor::terminate_show()
+{
+	if (show_) {
+		(void)show_->signal(SIGTERM);
+		(void)show_->signal(SIGCONT);
+	}
+}
+
+void Supervisor::start_kill_timeout()
+{
+	if (!kill_deadline_ && !killed_)
+		kill_deadline_ = Clock::now() + options_.kill_timeout;
 }
 
 void Supervisor::arm()
@@ -636,12 +649,8 @@ void Supervisor::button_stop(ButtonStop what)
 		     what == ButtonStop::exit ? "" : what == ButtonStop::rearm ? " (armed after)" : " to start it again");
 	button_stop_ = what;
 	// The usual graceful stop: SIGTERM, SIGKILL after the kill timeout, leftovers.
-	if (show_) {
-		(void)show_->signal(SIGTERM);
-		(void)show_->signal(SIGCONT);
-	}
-	if (!kill_deadline_ && !killed_)
-		kill_deadline_ = Clock::now() + options_.kill_timeout;
+	terminate_show();
+	start_kill_timeout();
 	notify(ShowState::stopping);
 }
 

@@ -115,6 +115,19 @@ private:
 	void main_exited(ExitStatus status);
 	void exec_status_ready();
 	void request_stop(int signo);
+	// No show runs (armed, or waiting out the restart delay): a stop ends
+	// the guard at once.
+	[[nodiscard]] bool between_runs() const noexcept
+	{
+		return state_ == ShowState::restart_wait || state_ == ShowState::armed;
+	}
+	// Asks the show to stop: SIGTERM, and SIGCONT so that a stopped show
+	// runs its handler.
+	void terminate_show();
+	// The kill timeout starts with the first request to stop.
+	void start_kill_timeout();
+	// Whether the restart policy runs the show again after it ended so.
+	[[nodiscard]] bool restart_wanted(const ExitStatus &status) const noexcept;
 	void check_lock_source();
 	void sweep_leftovers();
 	void after_show_ended();
